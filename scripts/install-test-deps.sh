@@ -1,0 +1,33 @@
+#!/bin/sh
+# Installs the Debian packages the test suite runs for real (QEMU, a real kernel, kexec-tools,
+# makedumpfile, busybox, dash, shellcheck, a kernel source tree for Kconfig), only those missing.
+set -eu
+
+# Package list: one place. linux-image-amd64 is fetched as a .deb by the tests, not installed.
+PACKAGES="dash busybox-static shellcheck kexec-tools makedumpfile qemu-system-x86 cpio
+e2fsprogs linux-source-6.1 flex bison bc gcc make xz-utils zstd"
+
+missing=""
+for p in $PACKAGES; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$status" in
+	*" installed") ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+echo "kdump-layer tests: installing Debian packages:$missing" >&2
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO="sudo"
+else
+	echo "kdump-layer tests: need root (or sudo) to install:$missing" >&2
+	exit 2
+fi
+# kexec-tools must not arm kexec-on-reboot on the test host.
+echo 'kexec-tools kexec-tools/load_kexec boolean false' | $SUDO debconf-set-selections
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
