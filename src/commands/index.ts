@@ -1,4 +1,8 @@
 import type { Command } from './types.js';
+import { generate } from './generate.js';
+import { init } from './init.js';
+import { machines } from './machines.js';
+import { schema } from './schema.js';
 
 /** Every command the CLI offers; each lives in its own file. */
-export const commands: Command[] = [];
+export const commands: Command[] = [generate, machines, init, schema];

@@ -1,0 +1,177 @@
+import semver from 'semver';
+import { UserError } from '../errors.js';
+import { findMachine } from '../machines/index.js';
+import { DEFAULT_YOCTO_RELEASE, type YoctoReleaseName } from '../yocto/releases.js';
+import { CrashkernelError, MIB, parseCrashkernel, smallestReservation } from './crashkernel.js';
+import type { LoadedConfig } from './load.js';
+import { readSchema } from './schema.js';
+import type { MachineProfile, ResolvedConfig, UserConfig } from './types.js';
+
+export interface ResolveInput {
+  /** `--machine`; wins over the config file's `machine`. */
+  machine?: string;
+  /** `--yocto`; wins over the config file's `yocto`. */
+  yocto?: YoctoReleaseName;
+  config?: LoadedConfig;
+}
+
+export interface Resolution {
+  config: ResolvedConfig;
+  /** Things that work but that the user should know (printed to stderr). */
+  warnings: string[];
+}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/** The `default` of every key in the config schema, as one nested object: defaults live in the schema only. */
+export function schemaDefaults(): UserConfig {
+  const walk = (node: Record<string, unknown>): Json | undefined => {
+    if (node.default !== undefined) return node.default as Json;
+    const props = node.properties as Record<string, Record<string, unknown>> | undefined;
+    if (!props) return undefined;
+    const out: Record<string, Json> = {};
+    for (const [k, v] of Object.entries(props)) {
+      const d = walk(v);
+      if (d !== undefined) out[k] = d;
+    }
+    return Object.keys(out).length ? out : undefined;
+  };
+  return (walk(readSchema('config')) ?? {}) as UserConfig;
+}
+
+/** Objects merge key by key; arrays and scalars are replaced by the later layer. */
+function mergeLayers(...layers: (Json | undefined)[]): Json {
+  let acc: Json | undefined;
+  for (const layer of layers) {
+    if (layer === undefined) continue;
+    if (acc && typeof acc === 'object' && !Array.isArray(acc) && typeof layer === 'object' && layer && !Array.isArray(layer)) {
+      const out: Record<string, Json> = { ...acc };
+      for (const [k, v] of Object.entries(layer)) out[k] = mergeLayers(out[k], v);
+      acc = out;
+    } else {
+      acc = structuredClone(layer);
+    }
+  }
+  return acc ?? null;
+}
+
+function has(obj: unknown, ...keys: string[]): boolean {
+  let cur = obj;
+  for (const k of keys) {
+    if (!cur || typeof cur !== 'object' || !(k in cur)) return false;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  return true;
+}
+
+/** Kernel-style version (`3.9.11`, `6.6`, `6.1.0-56-amd64`) to semver, or null. */
+export function kernelSemver(version: string): semver.SemVer | null {
+  return semver.coerce(version);
+}
+
+const HEX = /^0x[0-9a-fA-F]+$/;
+
+/**
+ * Merges built-in defaults (from the schema), the machine profile, the config file and the
+ * flags into one ResolvedConfig, and checks what the schema cannot: the machine exists,
+ * crashkernel parses, format and compressor agree, hex values are hex.
+ */
+export function resolveConfig(input: ResolveInput): Resolution {
+  const user = input.config?.config ?? {};
+  const file = input.config?.file;
+  const where = (...keyPath: string[]): string | undefined => {
+    if (!input.config) return undefined;
+    const line = input.config.lineOf(keyPath);
+    return line ? `${file}:${line}: ${keyPath.join('.')}` : `${file}: ${keyPath.join('.')}`;
+  };
+
+  const machineName = input.machine ?? user.machine;
+  let profile: MachineProfile | undefined;
+  if (machineName !== undefined) profile = findMachine(machineName);
+
+  const merged = mergeLayers(
+    schemaDefaults() as Json,
+    (profile?.defaults ?? {}) as Json,
+    user as Json,
+    input.yocto ? { yocto: input.yocto } : undefined,
+  ) as unknown as UserConfig;
+
+  // Without a machine profile, the config must say what the target is.
+  const required: [string, ...string[]][] = [['arch'], ['bootloader'], ['kernel', 'recipe'], ['kernel', 'version'], ['kernel', 'style'], ['kernel', 'image']];
+  const missing = required.filter((k) => !has(merged, ...k)).map((k) => k.join('.'));
+  if (missing.length > 0) {
+    throw new UserError(`no machine given and the configuration does not say: ${missing.join(', ')}`, {
+      where: file,
+      hint: 'give --machine NAME (see `kdump-layer machines`) or set these keys in the config file',
+    });
+  }
+
+  const warnings: string[] = [];
+  const dump = merged.dump!;
+  const compressorChosen = has(user, 'dump', 'compressor') || has(profile?.defaults, 'dump', 'compressor');
+  if (dump.format === 'elf') {
+    if (!compressorChosen) dump.compressor = 'none';
+    else if (dump.compressor !== 'none') {
+      throw new UserError(`compressor '${dump.compressor}' cannot be used with format 'elf' (ELF dumps are not compressed by makedumpfile)`, {
+        where: where('dump', 'compressor'),
+        hint: "use format 'kdump' to compress, or set compressor: none",
+      });
+    }
+  }
+
+  try {
+    const ck = parseCrashkernel(merged.crashkernel!);
+    if (smallestReservation(ck) < 96n * MIB) {
+      warnings.push(`crashkernel '${merged.crashkernel}' reserves less than 96M in some case: the capture kernel may fail to load or to boot`);
+    }
+  } catch (err) {
+    if (!(err instanceof CrashkernelError)) throw err;
+    throw new UserError(`crashkernel '${merged.crashkernel}' ${err.message}`, {
+      where: where('crashkernel') ?? (profile ? `machine ${profile.name}` : undefined),
+      hint: "use SIZE[@OFFSET] such as '128M@0M' or ranges such as '0M-2G:128M,2G-8G:256M'",
+    });
+  }
+
+  const kernel = merged.kernel!;
+  if (!kernelSemver(kernel.version!)) {
+    throw new UserError(`kernel version '${kernel.version}' is not a kernel version`, {
+      where: where('kernel', 'version'),
+      hint: "write it as the kernel does, e.g. '6.6', '3.9.11' or '6.1.0-56-amd64'",
+    });
+  }
+  const extra: Record<string, string | number | boolean> = {};
+  for (const [rawKey, value] of Object.entries(kernel.extra_config ?? {})) {
+    const key = rawKey.replace(/^CONFIG_/, '');
+    if (key in extra) {
+      throw new UserError(`kernel option ${key} is given twice (with and without CONFIG_)`, { where: where('kernel', 'extra_config', rawKey) });
+    }
+    if (typeof value === 'string' && /^0x/i.test(value) && !HEX.test(value)) {
+      throw new UserError(`value '${value}' of ${key} starts like a hex number but is not one`, {
+        where: where('kernel', 'extra_config', rawKey),
+        hint: 'hex values are 0x followed by the digits 0-9 and a-f, e.g. 0x1000000',
+      });
+    }
+    extra[key] = value;
+  }
+
+  const resolved: ResolvedConfig = {
+    machine: profile?.name ?? merged.yocto_machine ?? 'custom',
+    yocto: merged.yocto ?? DEFAULT_YOCTO_RELEASE,
+    layer: merged.layer as ResolvedConfig['layer'],
+    arch: merged.arch!,
+    ...(merged.tune ? { tune: merged.tune } : {}),
+    yocto_machine: merged.yocto_machine ?? profile?.name ?? 'custom',
+    kernel: { ...(kernel as ResolvedConfig['kernel']), extra_config: sortKeys(extra) },
+    bootloader: merged.bootloader!,
+    crashkernel: merged.crashkernel!,
+    dump: dump as ResolvedConfig['dump'],
+    archive: merged.archive as ResolvedConfig['archive'],
+    actions: merged.actions as ResolvedConfig['actions'],
+    capture: merged.capture as ResolvedConfig['capture'],
+  };
+  return { config: resolved, warnings };
+}
+
+function sortKeys<T>(o: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

@@ -1,0 +1,97 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { SCHEMAS_DIR } from '../paths.js';
+
+/** Schema file names in schemas/, by what they describe. */
+export const SCHEMA_FILES = {
+  config: 'config.schema.json',
+  machine: 'machine.schema.json',
+} as const;
+
+export function readSchema(name: keyof typeof SCHEMA_FILES): Record<string, unknown> {
+  return JSON.parse(fs.readFileSync(path.join(SCHEMAS_DIR, SCHEMA_FILES[name]), 'utf8'));
+}
+
+let ajv: Ajv | undefined;
+const compiled = new Map<string, ValidateFunction>();
+
+/** A compiled validator for one of the project's schemas (compiled once per process). */
+export function validatorFor(name: keyof typeof SCHEMA_FILES): ValidateFunction {
+  const hit = compiled.get(name);
+  if (hit) return hit;
+  if (!ajv) {
+    ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+    ajv.addKeyword('examples');
+    ajv.addSchema(readSchema('config'));
+    ajv.addSchema(readSchema('machine'));
+  }
+  const fn = ajv.getSchema(readSchema(name).$id as string);
+  if (!fn) throw new Error(`schema ${name} did not compile`);
+  compiled.set(name, fn);
+  return fn;
+}
+
+/** One schema violation, said the way a user reads it. */
+export interface SchemaProblem {
+  /** Dotted key path, e.g. `dump.format` (empty for the top level). */
+  keyPath: string;
+  /** JSON pointer of the offending value, for locating its line. */
+  pointer: string;
+  message: string;
+}
+
+function pointerToKeyPath(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`))
+    .join('')
+    .replace(/^\./, '');
+}
+
+/** Turns ajv's errors into one message per problem: what is wrong and what is allowed. */
+export function describeSchemaErrors(errors: ErrorObject[] | null | undefined): SchemaProblem[] {
+  const out: SchemaProblem[] = [];
+  const seen = new Set<string>();
+  for (const e of errors ?? []) {
+    let pointer = e.instancePath;
+    let message: string;
+    switch (e.keyword) {
+      case 'additionalProperties': {
+        const key = (e.params as { additionalProperty: string }).additionalProperty;
+        pointer = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+        message = 'unknown key';
+        break;
+      }
+      case 'enum':
+        message = `must be one of: ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+        break;
+      case 'pattern':
+        message = `has a form that is not allowed (must match ${(e.params as { pattern: string }).pattern})`;
+        break;
+      case 'type':
+        message = `must be ${(e.params as { type: string }).type}`;
+        break;
+      case 'required':
+        message = `is missing the required key '${(e.params as { missingProperty: string }).missingProperty}'`;
+        break;
+      case 'false schema':
+        message = 'is not allowed here';
+        break;
+      case 'anyOf':
+      case 'allOf':
+      case 'if':
+        continue; // the specific errors beside it say more
+      default:
+        message = e.message ?? 'is not valid';
+    }
+    const keyPath = pointerToKeyPath(pointer);
+    const id = `${keyPath}\u0000${message}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push({ keyPath, pointer, message });
+  }
+  return out;
+}
