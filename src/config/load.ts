@@ -46,7 +46,7 @@ export function formatProblems(file: string, problems: SchemaProblem[], lineOf: 
 /** Parses YAML or JSON text and checks it against the config schema. Throws UserError. */
 export function parseConfigText(text: string, file: string): LoadedConfig {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const pos = e.linePos?.[0];

@@ -21,10 +21,10 @@ export function validatorFor(name: keyof typeof SCHEMA_FILES): ValidateFunction 
   const hit = compiled.get(name);
   if (hit) return hit;
   if (!ajv) {
-    ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-    ajv.addKeyword('examples');
-    ajv.addSchema(readSchema('config'));
-    ajv.addSchema(readSchema('machine'));
+    const instance = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+    instance.addSchema(readSchema('config'));
+    instance.addSchema(readSchema('machine'));
+    ajv = instance;
   }
   const fn = ajv.getSchema(readSchema(name).$id as string);
   if (!fn) throw new Error(`schema ${name} did not compile`);

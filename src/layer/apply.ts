@@ -76,7 +76,8 @@ export function checkOutDir(outDir: string): void {
     try {
       st = fs.statSync(cur);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
     }
     if (st && !st.isDirectory()) {
       throw new UserError(cur === path.resolve(outDir) ? 'output path is a file, not a directory' : `output path runs through a file (${cur})`, {
