@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { stringify } from 'yaml';
+import { createRequire } from 'node:module';
 import type { Command } from './types.js';
 import { readSchema } from '../config/schema.js';
 import { resolveConfig } from '../config/resolve.js';
@@ -13,6 +13,7 @@ type SchemaNode = { description?: string; properties?: Record<string, SchemaNode
  * and the value the machine resolves to, so the file documents itself.
  */
 export function starterConfig(machine: string): string {
+  const { stringify } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   const { config } = resolveConfig({ machine });
   const schema = readSchema('config') as SchemaNode;
   const values: Record<string, unknown> = { ...config, machine };

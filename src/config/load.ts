@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, LineCounter } from 'yaml';
 import { UserError } from '../errors.js';
 import type { UserConfig } from './types.js';
 import { describeSchemaErrors, validatorFor, type SchemaProblem } from './schema.js';
@@ -12,7 +13,11 @@ export interface LoadedConfig {
   lineOf: (keyPath: string[]) => number | undefined;
 }
 
+/** The YAML parser, loaded only when a config file is read. */
+const yaml = () => createRequire(import.meta.url)('yaml') as typeof import('yaml');
+
 function lineLocator(doc: Document, lines: LineCounter) {
+  const { isNode } = yaml();
   return (keyPath: (string | number)[]): number | undefined => {
     // Walk up until a node with a position is found (a missing key reports its parent's line).
     for (let n = keyPath.length; n >= 0; n--) {
@@ -45,7 +50,8 @@ export function formatProblems(file: string, problems: SchemaProblem[], lineOf: 
 
 /** Parses YAML or JSON text and checks it against the config schema. Throws UserError. */
 export function parseConfigText(text: string, file: string): LoadedConfig {
-  const lines = new LineCounter();
+  const { LineCounter: Lines, parseDocument } = yaml();
+  const lines = new Lines();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];

@@ -87,7 +87,17 @@ export function resolveConfig(input: ResolveInput): Resolution {
 
   const machineName = input.machine ?? user.machine;
   let profile: MachineProfile | undefined;
-  if (machineName !== undefined) profile = findMachine(machineName);
+  if (machineName !== undefined) {
+    try {
+      profile = findMachine(machineName);
+    } catch (err) {
+      // Named in the config file (not by --machine): say where.
+      if (err instanceof UserError && input.machine === undefined) {
+        throw new UserError(err.message, { where: where('machine'), hint: err.hint });
+      }
+      throw err;
+    }
+  }
 
   const merged = mergeLayers(
     schemaDefaults() as Json,

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { SCHEMAS_DIR } from '../paths.js';
 
 /** Schema file names in schemas/, by what they describe. */
@@ -21,7 +22,9 @@ export function validatorFor(name: keyof typeof SCHEMA_FILES): ValidateFunction 
   const hit = compiled.get(name);
   if (hit) return hit;
   if (!ajv) {
-    const instance = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+    // Loaded on first use: `generate --machine` without a config file never needs it.
+    const { Ajv: AjvClass } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+    const instance = new AjvClass({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
     instance.addSchema(readSchema('config'));
     instance.addSchema(readSchema('machine'));
     ajv = instance;

@@ -1,12 +1,35 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Handlebars from 'handlebars';
-import { TEMPLATES_DIR } from '../paths.js';
+import type Handlebars from 'handlebars';
+import { createRequire } from 'node:module';
+import { PACKAGE_ROOT, TEMPLATES_DIR } from '../paths.js';
 import { override, type YoctoRelease } from '../yocto/releases.js';
 
-/** A Handlebars environment whose helpers know the target Yocto release's syntax. */
+const renderers = new Map<string, ReturnType<typeof makeRenderer>>();
+
+/** A Handlebars environment whose helpers know the target Yocto release's syntax (one per release). */
 export function createRenderer(release: YoctoRelease) {
-  const hb = Handlebars.create();
+  let r = renderers.get(release.name);
+  if (!r) {
+    r = makeRenderer(release);
+    renderers.set(release.name, r);
+  }
+  return r;
+}
+
+const require = createRequire(import.meta.url);
+type TemplateSpec = Parameters<typeof Handlebars.template>[0];
+let precompiled: Record<string, TemplateSpec> | undefined;
+
+/** Templates precompiled at build time (dist/templates.cjs): loading them is far cheaper than compiling. */
+function precompiledTemplates(): Record<string, TemplateSpec> {
+  precompiled ??= require(path.join(PACKAGE_ROOT, 'dist/templates.cjs')) as Record<string, TemplateSpec>;
+  return precompiled;
+}
+
+function makeRenderer(release: YoctoRelease) {
+  // Only the runtime: templates were compiled by the build.
+  const hb = (require('handlebars/runtime') as { default: typeof Handlebars }).default.create();
   // {{ov "RDEPENDS" "${PN}"}} -> RDEPENDS:${PN} (or RDEPENDS_${PN} before honister)
   hb.registerHelper('ov', (variable: string, ...rest: unknown[]) => {
     const overrides = rest.slice(0, -1).map(String); // the last argument is Handlebars' options
@@ -18,8 +41,9 @@ export function createRenderer(release: YoctoRelease) {
     render(rel: string, context: object): string {
       let tpl = cache.get(rel);
       if (!tpl) {
-        const src = fs.readFileSync(path.join(TEMPLATES_DIR, rel), 'utf8');
-        tpl = hb.compile(src, { noEscape: true, strict: true });
+        const spec = precompiledTemplates()[rel];
+        if (!spec) throw new Error(`template ${rel} is not in dist/templates.cjs: run \`npm run build\``);
+        tpl = hb.template(spec);
         cache.set(rel, tpl);
       }
       return `${tpl(context).replace(/\n{3,}/g, '\n\n').replace(/\s*$/, '')}\n`;
