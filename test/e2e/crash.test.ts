@@ -1,0 +1,137 @@
+import { expect } from 'chai';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  buildInitramfs, e2eDir, ensureKernel, extractFromDisk, Guest, makeDisk, runMarker, scenario, sh,
+  type Initramfs, type Kernel,
+} from './harness.js';
+
+/** kdump.conf the generator writes by default, with the dump path on the test disk. */
+export const E2E_CONF = `# written by the end-to-end test
+path /data/core
+core_collector makedumpfile -c --message-level 1 -d 31
+archive tar.gz
+archive_files /etc/os-release
+keep 3
+min_free_mb 64
+failure_action reboot
+final_action reboot
+`;
+
+function consoleLines(g: Guest, prefix: string): string[] {
+  return g.output
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
+    .filter((l) => l.startsWith(prefix))
+    .map((l) => l.slice(prefix.length));
+}
+
+describe('runtime end to end: a real kernel crashed under QEMU @slow', function () {
+  this.timeout(15 * 60 * 1000);
+  let kernel: Kernel;
+  let initramfs: Initramfs;
+  const disk = path.join(e2eDir, 'crash-disk.img');
+  const marker = runMarker();
+  let firstArchive = '';
+
+  before(() => {
+    kernel = ensureKernel();
+    initramfs = buildInitramfs(kernel);
+    makeDisk(disk, { kernel, initramfs, kdumpConf: E2E_CONF, scenario: scenario(marker) });
+  });
+
+  it('load arms the capture kernel, echo c crashes, save writes a complete archive of this crash and reboots', async () => {
+    const g = new Guest({ kernel, initramfs, disk, logFile: path.join(e2eDir, 'logs/crash-1.log') });
+    try {
+      await g.waitFor(/KDL-LOAD-RC=(\d+)/, 180_000, 'load result');
+      expect(consoleLines(g, 'KDL-LOAD-RC=')[0]).to.equal('0', g.tail());
+      await g.waitFor(/KDL-CRASHING/, 30_000);
+      expect(consoleLines(g, 'KDL-STATUS ')).to.include('loaded=1');
+      await g.waitFor(/sysrq: Trigger a crash/, 60_000);
+      await g.waitFor(/KDL-CAPTURE-UP/, 180_000, 'capture kernel up');
+      await g.waitExit(300_000);
+    } finally {
+      await g.kill();
+    }
+    expect(g.output).to.match(/ops-kdump: dump saved: kdump-/);
+    expect(g.output).to.match(/ops-kdump: running final action: reboot/);
+    expect(g.output).not.to.match(/KDL-SCENARIO-END/, 'the final action (reboot) must end the capture kernel');
+
+    const out = path.join(e2eDir, 'crash-1-core');
+    extractFromDisk(disk, '/core', out);
+    const entries = fs.readdirSync(path.join(out, 'core'));
+    const archives = entries.filter((e) => /^kdump-\d{8}-\d{6}-[0-9a-f]+\.tar\.gz$/.test(e));
+    expect(archives, `entries: ${entries.join(' ')}`).to.have.length(1);
+    expect(entries.filter((e) => e.includes('incomplete'))).to.deep.equal([]);
+    firstArchive = archives[0];
+
+    const x = path.join(e2eDir, 'crash-1-x');
+    fs.rmSync(x, { recursive: true, force: true });
+    fs.mkdirSync(x);
+    sh('tar', ['-xzf', path.join(out, 'core', firstArchive), '-C', x]);
+    const top = path.join(x, firstArchive.replace(/\.tar\.gz$/, ''));
+    const files = fs.readdirSync(top).sort();
+    expect(files).to.include.members(['vmcore', 'dmesg.txt', 'metadata.txt', 'os-release', 'ops-kdump.log']);
+
+    // The vmcore itself is this crash's: its log, read on the host, has the run marker.
+    const hostDmesg = path.join(x, 'host-dmesg.txt');
+    sh('makedumpfile', ['--dump-dmesg', path.join(top, 'vmcore'), hostDmesg]);
+    const log = fs.readFileSync(hostDmesg, 'utf8');
+    expect(log).to.include('sysrq: Trigger a crash');
+    expect(log).to.include(marker);
+    expect(fs.readFileSync(path.join(top, 'dmesg.txt'), 'utf8')).to.include(marker);
+
+    const meta = fs.readFileSync(path.join(top, 'metadata.txt'), 'utf8');
+    expect(meta).to.match(/^result=complete$/m);
+    expect(meta).to.include(`crashed_kernel_release=${kernel.release}`);
+    expect(meta).to.match(/^dump_format=kdump-zlib$/m);
+    expect(meta).to.match(/^dump_level=31$/m);
+    expect(meta).to.match(/^step_collect_status=0$/m);
+    expect(meta).to.match(/^os_BUILD_ID="e2e"$/m);
+    expect(meta).to.match(/^makedumpfile_version=makedumpfile: version 1\.7/m);
+
+    // Keep this real vmcore for the host-side fault tests.
+    fs.copyFileSync(path.join(top, 'vmcore'), path.join(e2eDir, 'vmcore.kdump'));
+  });
+
+  it('a power cut mid-dump leaves that dump marked incomplete and the earlier archive intact', async () => {
+    expect(firstArchive, 'needs the archive of the previous test').to.not.equal('');
+    const g = new Guest({ kernel, initramfs, disk, logFile: path.join(e2eDir, 'logs/crash-2-powercut.log') });
+    try {
+      await g.waitFor(/KDL-CAPTURE-UP/, 300_000, 'capture kernel up');
+      await g.waitFor(/ops-kdump: step collect: start/, 120_000, 'collect step');
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(g.output).not.to.match(/step collect: ok/, 'the cut must land while makedumpfile is writing');
+    } finally {
+      await g.kill();
+    }
+    // Boot again without crashkernel: load must refuse (no memory reserved), and list/status
+    // must show the interrupted dump as incomplete.
+    const g2 = new Guest({
+      kernel, initramfs, disk, crashkernel: null, extraAppend: 'kdl.mode=inspect',
+      logFile: path.join(e2eDir, 'logs/crash-3-inspect.log'),
+    });
+    try {
+      await g2.waitFor(/KDL-INSPECTED/, 240_000);
+    } finally {
+      await g2.kill();
+    }
+    expect(consoleLines(g2, 'KDL-LOAD-RC=')[0]).to.equal('1');
+    expect(g2.output).to.match(/no crashkernel= on the kernel command line/);
+    const list = consoleLines(g2, 'KDL-LIST ').map((l) => l.split('\t'));
+    const byName = new Map(list.map((c) => [c[0], c[1]]));
+    expect(byName.get(firstArchive), g2.tail()).to.equal('complete');
+    const partial = list.filter((c) => c[1] === 'incomplete');
+    expect(partial, JSON.stringify(list)).to.have.length(1);
+    expect(list.filter((c) => c[1] === 'complete')).to.have.length(1);
+    const status = consoleLines(g2, 'KDL-STATUS ');
+    expect(status).to.include('loaded=0');
+    expect(status).to.include(`last_dump=${partial[0][0]}`);
+    expect(status).to.include('last_dump_state=incomplete');
+
+    // The earlier archive is still a valid, complete gzip'd tar.
+    const out = path.join(e2eDir, 'crash-2-core');
+    extractFromDisk(disk, '/core', out);
+    sh('tar', ['-tzf', path.join(out, 'core', firstArchive)]);
+  });
+});
