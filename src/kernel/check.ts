@@ -12,8 +12,10 @@ export type FindingClass = 'syntax' | 'redefinition' | 'invalid' | 'not-in-effec
 
 export interface Finding {
   class: FindingClass;
-  /** The check that produced it: a rule id, a syntax code, or the symbol check. */
+  /** What kind of check produced it: a rule id, a syntax code, 'invalid', 'not-in-effect', … */
   check: string;
+  /** The id of the CheckResult it belongs to (one JUnit test case per check). */
+  checkId?: string;
   severity: Severity;
   file?: string;
   line?: number;
@@ -73,6 +75,7 @@ export function evaluate(input: EvaluateInput): Evaluation {
   const checks: CheckResult[] = [];
   const add = (check: CheckResult) => {
     check.status = check.findings.some((f) => f.severity !== 'info') ? 'fail' : 'pass';
+    for (const f of check.findings) f.checkId = check.id;
     checks.push(check);
     findings.push(...check.findings);
   };
@@ -133,7 +136,16 @@ export function evaluate(input: EvaluateInput): Evaluation {
       });
     }
     let invalid = false;
-    if (input.tree) {
+    const archLook = lookupSymbol(symbol, input.arch, input.version);
+    if (input.tree && archLook.known && !archLook.exists && archLook.byArch && input.tree.hasSymbol(symbol)) {
+      // Defined in the tree, but only for another arch sharing the directory (x86_32 vs x86_64).
+      invalid = true;
+      out.push({
+        class: 'invalid', check: 'invalid', severity: e.value.kind === 'n' ? 'info' : 'error', file: e.file, line: e.line, symbol, requested: asked,
+        message: archLook.note, fix: archLook.fix ?? 'remove the line', source: archLook.source,
+        details: config ? input.tree.explain(symbol, config) : undefined,
+      });
+    } else if (input.tree) {
       if (!input.tree.hasSymbol(symbol)) {
         invalid = true;
         const look = lookupSymbol(symbol, input.arch, input.version);
@@ -180,7 +192,7 @@ export function evaluate(input: EvaluateInput): Evaluation {
           class: 'not-in-effect', check: 'not-in-effect', severity: 'error', file: e.file, line: e.line, symbol, requested: asked,
           effective: have ? `${formatEntryLine(symbol, have)} (${cfgFile}:${configLines!.get(symbol)})` : `CONFIG_${symbol} absent from ${cfgFile} (not visible: its dependencies are not met, or it does not exist)`,
           message: `the requested value did not reach the final config${factNote ? `: ${factNote}` : ''}`,
-          fix: (look.known && look.exists && look.fact.fix) || treeFix || (look.known && !look.exists && look.fix) ||
+          fix: (look.known && look.exists && look.fact.fix) || (look.known && !look.exists && look.fix) || treeFix ||
             'make its dependencies true in the same fragment, or remove the line',
           details: details && details.length ? details : undefined,
           source: input.configOrigin === 'kernel-source' ? 'kernel tree (olddefconfig)' : cfgFile,
@@ -263,12 +275,18 @@ function judgeRule(
     return [];
   }
   // Point at the line that set a wrong value, if any; else at the file where it belongs.
-  const wrong = alternatives.find((a) => a.state.entry || (a.state.from === 'config' && a.state.line));
+  // Point at the fragment line that asked for it, else the given .config's line, else the file
+  // where the setting belongs (a .config resolved from a tree is not a file the user has).
+  const givenConfigLine = (a: (typeof alternatives)[number]) => input.configOrigin === 'given' && a.state.from === 'config' && a.state.line;
+  const wrong = alternatives.find((a) => requested.has(a.req.symbol)) ?? alternatives.find((a) => givenConfigLine(a));
   const primary = wrong ?? alternatives[0];
   const st = primary.state;
-  const fileLine = st.entry ? { file: st.entry.file, line: st.entry.line } : st.from === 'config' && st.line ? { file: input.config!.file, line: st.line } : { file: anchor };
+  const asked = requested.get(primary.req.symbol);
+  const fileLine = asked ? { file: asked.file, line: asked.line }
+    : givenConfigLine(primary) ? { file: input.config!.file, line: st.line }
+      : { file: input.configOrigin === 'kernel-source' ? input.anchorFile ?? anchor : anchor };
   const effective = st.value && (st.entry || st.from === 'config')
-    ? `${formatEntryLine(primary.req.symbol, st.value)}${st.from === 'config' && !st.line ? ` (absent from ${input.config!.file})` : ''}`
+    ? `${formatEntryLine(primary.req.symbol, st.value)}${st.from === 'config' ? (st.line ? ` (${input.configOrigin === 'kernel-source' ? 'final config' : `${input.config!.file}:${st.line}`})` : ` (absent from the final config)`) : ''}`
     : st.from === 'default' ? `${formatEntryLine(primary.req.symbol, st.value ?? { kind: 'n' })} (not set; Kconfig default)`
       : `CONFIG_${primary.req.symbol} not set`;
   const what = rule.check === 'aligned'
@@ -276,7 +294,7 @@ function judgeRule(
     : `kdump needs ${expected}`;
   return [{
     class: 'kdump', check: rule.id, severity: rule.severity, ...fileLine, symbol: primary.req.symbol,
-    requested: st.entry ? formatEntryLine(primary.req.symbol, st.entry.value) : undefined, expected, effective,
+    requested: asked ? formatEntryLine(primary.req.symbol, asked.value) : undefined, expected, effective,
     message: `${what}: ${rule.why}`, fix: rule.fix, source: rule.source,
   }];
 }
