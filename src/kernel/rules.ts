@@ -177,6 +177,12 @@ export interface KdumpRule {
   fragment: number | null;
   /** Judged only against a full .config: the symbol has no prompt, others select it. */
   configOnly?: boolean;
+  /**
+   * With a kernel tree, this replaces the kernel-version part of `scopes`: the rule applies when
+   * the tree defines `symbol` (with or without a prompt, if `hasPrompt` is given). Vendor
+   * kernels with backports are then judged by what they contain, not by their version number.
+   */
+  treeScope?: { symbol: string; hasPrompt?: boolean };
   why: string;
   fix: string;
   source: string;
@@ -191,7 +197,7 @@ export const KDUMP_RULES: readonly KdumpRule[] = [
   },
   {
     id: 'kexec-core', title: 'kexec core code is built', severity: 'error', configOnly: true,
-    scopes: [{ arches: ALL, kernel: { from: '4.3' } }], oneOf: [{ symbol: 'KEXEC_CORE', value: Y }], fragment: null,
+    scopes: [{ arches: ALL, kernel: { from: '4.3' } }], treeScope: { symbol: 'KEXEC_CORE' }, oneOf: [{ symbol: 'KEXEC_CORE', value: Y }], fragment: null,
     why: 'KEXEC_CORE holds the code that loads and jumps to the capture kernel; it has no prompt and is selected by KEXEC or KEXEC_FILE',
     fix: 'set CONFIG_KEXEC=y (or CONFIG_KEXEC_FILE=y)', source: 'K61, KEXEC',
   },
@@ -227,7 +233,7 @@ export const KDUMP_RULES: readonly KdumpRule[] = [
   },
   {
     id: 'relocatable', title: 'relocatable kernel, so one image serves as system and capture kernel', severity: 'error',
-    scopes: [{ arches: X86 }, { arches: ['arm64'], kernel: { from: '4.6' } }, { arches: ['powerpc64'] }],
+    scopes: [{ arches: X86 }, { arches: ['arm64'], kernel: { from: '4.6' } }, { arches: ['powerpc64'] }], treeScope: { symbol: 'RELOCATABLE' },
     oneOf: [{ symbol: 'RELOCATABLE', value: Y }], fragment: 0,
     why: 'the capture kernel runs from the crashkernel= region, not from its link address; only a relocatable image can (the seed boots the same bzImage as both kernels)',
     fix: 'set CONFIG_RELOCATABLE=y', source: 'KDUMP, SEED',
@@ -246,13 +252,13 @@ export const KDUMP_RULES: readonly KdumpRule[] = [
   },
   {
     id: 'debug-info', title: 'debug info in vmlinux for crash(8) and gdb', severity: 'warning',
-    scopes: [{ arches: ALL, kernel: { until: '5.18' } }], oneOf: [{ symbol: 'DEBUG_INFO', value: Y }], fragment: 0,
+    scopes: [{ arches: ALL, kernel: { until: '5.18' } }], treeScope: { symbol: 'DEBUG_INFO', hasPrompt: true }, oneOf: [{ symbol: 'DEBUG_INFO', value: Y }], fragment: 0,
     why: 'crash(8) and gdb need a vmlinux with debug info matching the dump to show backtraces and structures',
     fix: 'set CONFIG_DEBUG_INFO=y (before Linux 5.18)', source: 'SEED, DWARF',
   },
   {
     id: 'debug-info-dwarf', title: 'debug info in vmlinux for crash(8) and gdb (DWARF choice)', severity: 'warning',
-    scopes: [{ arches: ALL, kernel: { from: '5.18' } }],
+    scopes: [{ arches: ALL, kernel: { from: '5.18' } }], treeScope: { symbol: 'DEBUG_INFO', hasPrompt: false },
     oneOf: [
       { symbol: 'DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT', value: Y },
       { symbol: 'DEBUG_INFO_DWARF4', value: Y },

@@ -1,0 +1,373 @@
+/**
+ * The validate engine: parsed inputs + rule data → findings. Pure: no I/O. The kernel tree
+ * (when given) enters only through the KernelKnowledge interface, so tests can call this
+ * directly and the CLI decides where the final .config came from.
+ */
+import type { KernelArch } from './arch.js';
+import { formatEntryLine, formatValue, valuesEqual, type KconfigValue, type ParsedEntry, type ParsedFragment } from './fragment.js';
+import { lookupSymbol, rulesFor, ruleApplies, KDUMP_RULES, type KdumpRule, type Severity, type SymbolType } from './rules.js';
+import type { KernelVersion } from './version.js';
+
+export type FindingClass = 'syntax' | 'redefinition' | 'invalid' | 'not-in-effect' | 'kdump' | 'input';
+
+export interface Finding {
+  class: FindingClass;
+  /** What kind of check produced it: a rule id, a syntax code, 'invalid', 'not-in-effect', … */
+  check: string;
+  /** The id of the CheckResult it belongs to (one JUnit test case per check). */
+  checkId?: string;
+  severity: Severity;
+  file?: string;
+  line?: number;
+  symbol?: string;
+  /** What was asked, as a config line (`CONFIG_X=y`), when something was asked. */
+  requested?: string;
+  /** What is in effect (or expected by a rule), as a config line. */
+  effective?: string;
+  expected?: string;
+  message: string;
+  fix: string;
+  /** Where the kernel's Kconfig says it comes from (with a kernel tree): definition, depends, selects, choice. */
+  details?: string[];
+  source?: string;
+}
+
+export interface CheckResult {
+  id: string;
+  class: FindingClass;
+  title: string;
+  status: 'pass' | 'fail';
+  findings: Finding[];
+}
+
+/** What a kernel tree knows; absent in table-only mode. */
+export interface KernelKnowledge {
+  hasSymbol(symbol: string): boolean;
+  symbolType(symbol: string): SymbolType | undefined;
+  hasPrompt(symbol: string): boolean;
+  /** Why a requested value did not reach the final config, from the tree's Kconfig. */
+  explain(symbol: string, config: Map<string, KconfigValue>): string[];
+  /** What to do about it, when the tree says something specific (the symbols that select it). */
+  suggestFix?(symbol: string, config: Map<string, KconfigValue>): string | undefined;
+}
+
+export interface EvaluateInput {
+  arch: KernelArch;
+  version: KernelVersion;
+  /** Fragments in the order they apply (later wins). */
+  fragments: ParsedFragment[];
+  /** The final .config, written by the kernel's Kconfig (given, or produced from a tree). */
+  config?: ParsedFragment;
+  /** How the final config was obtained, for messages. */
+  configOrigin?: 'given' | 'kernel-source';
+  tree?: KernelKnowledge;
+  /** Where messages about missing symbols point when nothing was set (defaults to the last input). */
+  anchorFile?: string;
+}
+
+export interface Evaluation {
+  findings: Finding[];
+  checks: CheckResult[];
+}
+
+export function evaluate(input: EvaluateInput): Evaluation {
+  const findings: Finding[] = [];
+  const checks: CheckResult[] = [];
+  const add = (check: CheckResult) => {
+    check.status = check.findings.some((f) => f.severity !== 'info') ? 'fail' : 'pass';
+    for (const f of check.findings) f.checkId = check.id;
+    checks.push(check);
+    findings.push(...check.findings);
+  };
+  const allFiles = [...input.fragments, ...(input.config && input.configOrigin === 'given' ? [input.config] : [])];
+
+  // 1. syntax, per file
+  for (const frag of allFiles) {
+    add({
+      id: `syntax:${frag.file}`, class: 'syntax', title: `${frag.file} reads as Kconfig intends`, status: 'pass',
+      findings: frag.problems.map((p) => ({
+        class: 'syntax', check: p.code, severity: p.severity, file: p.file, line: p.line, symbol: p.symbol,
+        requested: p.raw, message: p.message, fix: p.fix,
+      })),
+    });
+  }
+
+  // 2. redefinition across and within fragments; the merged request (last one wins)
+  const requested = new Map<string, ParsedEntry>();
+  const history = new Map<string, ParsedEntry[]>();
+  for (const frag of input.fragments) {
+    for (const e of frag.entries) {
+      const h = history.get(e.symbol) ?? [];
+      h.push(e);
+      history.set(e.symbol, h);
+      requested.set(e.symbol, e);
+    }
+  }
+  const redefs: Finding[] = [];
+  for (const [symbol, h] of history) {
+    for (let i = 1; i < h.length; i++) {
+      const prev = h[i - 1];
+      const cur = h[i];
+      if (valuesEqual(prev.value, cur.value)) continue;
+      const last = h[h.length - 1];
+      redefs.push({
+        class: 'redefinition', check: 'redefinition', severity: 'warning', file: cur.file, line: cur.line, symbol,
+        requested: formatEntryLine(symbol, cur.value), effective: formatEntryLine(symbol, last.value),
+        message: `CONFIG_${symbol} is set to ${formatValue(prev.value)} at ${prev.file}:${prev.line} and to ${formatValue(cur.value)} here; the fragment applied last wins: ${formatValue(last.value)} (${last.file}:${last.line})`,
+        fix: `keep one value: remove the line you do not mean (${prev.file}:${prev.line} or ${cur.file}:${cur.line})`,
+      });
+    }
+  }
+  add({ id: 'redefinition', class: 'redefinition', title: 'no symbol is set to different values', status: 'pass', findings: redefs });
+
+  const config = input.config ? toMap(input.config) : undefined;
+  const configLines = input.config ? lineIndex(input.config) : undefined;
+
+  // 3. each requested symbol: type, exists (invalid), reaches the final config (not in effect)
+  for (const [symbol, e] of requested) {
+    const out: Finding[] = [];
+    const asked = formatEntryLine(symbol, e.value);
+    const type = input.tree?.symbolType(symbol) ?? factType(symbol, input);
+    const typeProblem = type ? checkType(type, e.value) : undefined;
+    if (typeProblem) {
+      out.push({
+        class: 'syntax', check: 'type', severity: typeProblem.severity, file: e.file, line: e.line, symbol, requested: asked,
+        message: `CONFIG_${symbol} is a ${type} symbol: ${typeProblem.message}`, fix: typeProblem.fix.replace(/\$NAME/g, symbol),
+      });
+    }
+    let invalid = false;
+    const archLook = lookupSymbol(symbol, input.arch, input.version);
+    if (input.tree && archLook.known && !archLook.exists && archLook.byArch && input.tree.hasSymbol(symbol)) {
+      // Defined in the tree, but only for another arch sharing the directory (x86_32 vs x86_64).
+      invalid = true;
+      out.push({
+        class: 'invalid', check: 'invalid', severity: e.value.kind === 'n' ? 'info' : 'error', file: e.file, line: e.line, symbol, requested: asked,
+        message: archLook.note, fix: archLook.fix ?? 'remove the line', source: archLook.source,
+        details: config ? input.tree.explain(symbol, config) : undefined,
+      });
+    } else if (input.tree) {
+      if (!input.tree.hasSymbol(symbol)) {
+        invalid = true;
+        const look = lookupSymbol(symbol, input.arch, input.version);
+        out.push({
+          class: 'invalid', check: 'invalid', severity: e.value.kind === 'n' ? 'warning' : 'error', file: e.file, line: e.line, symbol,
+          requested: asked, message: `CONFIG_${symbol} is not defined by any Kconfig file of this kernel tree for ${input.arch}${look.known && !look.exists ? ` (${look.note})` : ''}`,
+          fix: look.known && !look.exists && look.fix ? look.fix : 'remove the line, or check the spelling of the symbol', source: 'kernel tree',
+        });
+      }
+    } else {
+      const look = lookupSymbol(symbol, input.arch, input.version);
+      if (look.known && !look.exists) {
+        invalid = true;
+        const sev: Severity = e.value.kind === 'n' ? 'info' : look.byArch ? 'error' : 'warning';
+        out.push({
+          class: 'invalid', check: 'invalid', severity: sev, file: e.file, line: e.line, symbol, requested: asked,
+          message: look.byArch ? look.note : `${look.note}; vendor kernels may have it backported (pass --kernel-source to check the real tree)`,
+          fix: look.fix ?? 'remove the line', source: look.source,
+        });
+      } else if (look.known && look.exists && !config && !look.fact.settable && e.value.kind !== 'n') {
+        const selectors = selectorsOf(symbol);
+        const selected = selectors.some((s) => requested.get(s)?.value.kind === 'y');
+        if (!selected) {
+          invalid = true;
+          out.push({
+            class: 'not-in-effect', check: 'not-settable', severity: 'error', file: e.file, line: e.line, symbol, requested: asked,
+            effective: selectors.length ? `CONFIG_${symbol} only as selected by ${selectors.join(', ')}` : undefined,
+            message: `Kconfig drops this line: ${look.fact.note ?? `CONFIG_${symbol} has no prompt on ${input.arch} ${input.version.version}`}`,
+            fix: look.fact.fix ?? 'remove the line', source: look.fact.source,
+          });
+        }
+      }
+    }
+    if (config && !invalid) {
+      const have = config.get(symbol);
+      const inEffect = have ? valuesEqual(have, e.value) : e.value.kind === 'n';
+      if (!inEffect) {
+        const look = lookupSymbol(symbol, input.arch, input.version);
+        const details = input.tree?.explain(symbol, config);
+        const factNote = look.known && look.exists ? look.fact.note : look.known && !look.exists ? look.note : undefined;
+        const treeFix = input.tree?.suggestFix?.(symbol, config);
+        const cfgFile = input.config!.file;
+        out.push({
+          class: 'not-in-effect', check: 'not-in-effect', severity: 'error', file: e.file, line: e.line, symbol, requested: asked,
+          effective: have ? `${formatEntryLine(symbol, have)} (${cfgFile}:${configLines!.get(symbol)})` : `CONFIG_${symbol} absent from ${cfgFile} (not visible: its dependencies are not met, or it does not exist)`,
+          message: `the requested value did not reach the final config${factNote ? `: ${factNote}` : ''}`,
+          fix: (look.known && look.exists && look.fact.fix) || (look.known && !look.exists && look.fix) || treeFix ||
+            'make its dependencies true in the same fragment, or remove the line',
+          details: details && details.length ? details : undefined,
+          source: input.configOrigin === 'kernel-source' ? 'kernel tree (olddefconfig)' : cfgFile,
+        });
+      }
+    }
+    add({ id: `symbol:CONFIG_${symbol}`, class: out.some((f) => f.class === 'invalid') ? 'invalid' : out[0]?.class ?? 'not-in-effect',
+      title: `${asked} (${e.file}:${e.line}) is valid and in effect`, status: 'pass', findings: out });
+  }
+
+  // 4. kdump requirements
+  const anchor = input.config?.file ?? input.anchorFile ?? input.fragments[input.fragments.length - 1]?.file;
+  for (const rule of rulesApplying(input)) {
+    if (rule.configOnly && !config) continue;
+    add({ id: `kdump:${rule.id}`, class: 'kdump', title: rule.title, status: 'pass', findings: judgeRule(rule, input, requested, config, configLines, anchor) });
+  }
+  return { findings, checks };
+}
+
+function rulesApplying(input: EvaluateInput): KdumpRule[] {
+  if (!input.tree) return rulesFor(input.arch, input.version);
+  // With a tree, what the tree defines decides, not the version table (vendor backports).
+  const tree = input.tree;
+  return KDUMP_RULES.filter((r) => {
+    if (r.treeScope) {
+      if (!r.scopes.some((s) => s.arches.includes(input.arch))) return false;
+      if (!tree.hasSymbol(r.treeScope.symbol)) return false;
+      return r.treeScope.hasPrompt === undefined || tree.hasPrompt(r.treeScope.symbol) === r.treeScope.hasPrompt;
+    }
+    return ruleApplies(r, input.arch, input.version);
+  });
+}
+
+type State = { value?: KconfigValue; from: 'config' | 'fragment' | 'default' | 'unknown'; entry?: ParsedEntry; line?: number };
+
+function judgeRule(
+  rule: KdumpRule, input: EvaluateInput, requested: Map<string, ParsedEntry>, config: Map<string, KconfigValue> | undefined,
+  configLines: Map<string, number> | undefined, anchor: string | undefined,
+): Finding[] {
+  const stateOf = (symbol: string): State => {
+    if (config) {
+      const v = config.get(symbol);
+      return { value: v ?? { kind: 'n' }, from: 'config', line: configLines?.get(symbol) };
+    }
+    const e = requested.get(symbol);
+    if (e) return { value: e.value, from: 'fragment', entry: e };
+    const look = lookupSymbol(symbol, input.arch, input.version);
+    if (look.known && look.exists && look.fact.default && defaultHolds(look.fact.defaultIf, (s) => stateOf(s).value)) {
+      return { value: look.fact.default, from: 'default' };
+    }
+    if (look.known && look.exists && look.fact.default) return { value: { kind: 'n' }, from: 'default' };
+    return { from: 'unknown' };
+  };
+  const alternatives = rule.oneOf.map((req) => ({ req, state: stateOf(req.symbol) }));
+  const holds = (req: { symbol: string; value: KconfigValue }, st: State): boolean => {
+    if (!st.value) return req.value.kind === 'n' ? false : false;
+    if (rule.check === 'aligned') {
+      if (st.value.kind !== 'hex' && st.value.kind !== 'int') return false;
+      const align = alignmentOf(config, requested);
+      try {
+        return BigInt(st.value.kind === 'hex' || /^0x/i.test(st.value.value) ? st.value.value : `0x${st.value.value}`) % align === 0n;
+      } catch {
+        return false;
+      }
+    }
+    if (req.value.kind === 'n') return st.value.kind === 'n';
+    return valuesEqual(st.value, req.value);
+  };
+  const ok = alternatives.find((a) => holds(a.req, a.state));
+  const expected = rule.oneOf.map((r) => formatEntryLine(r.symbol, r.value)).join(' or ');
+  if (ok) {
+    if (ok.state.from === 'default') {
+      return [{
+        class: 'kdump', check: rule.id, severity: 'info', file: anchor, symbol: ok.req.symbol, expected,
+        effective: `${formatEntryLine(ok.req.symbol, ok.state.value!)} (Kconfig default)`,
+        message: `not set by the fragments; relies on the Kconfig default, which a base defconfig may change (${rule.title})`,
+        fix: `to be sure, add ${formatEntryLine(ok.req.symbol, ok.req.value)} or validate the final .config`, source: rule.source,
+      }];
+    }
+    return [];
+  }
+  // Point at the line that set a wrong value, if any; else at the file where it belongs.
+  // Point at the fragment line that asked for it, else the given .config's line, else the file
+  // where the setting belongs (a .config resolved from a tree is not a file the user has).
+  const givenConfigLine = (a: (typeof alternatives)[number]) => input.configOrigin === 'given' && a.state.from === 'config' && a.state.line;
+  const wrong = alternatives.find((a) => requested.has(a.req.symbol)) ?? alternatives.find((a) => givenConfigLine(a));
+  const primary = wrong ?? alternatives[0];
+  const st = primary.state;
+  const asked = requested.get(primary.req.symbol);
+  const fileLine = asked ? { file: asked.file, line: asked.line }
+    : givenConfigLine(primary) ? { file: input.config!.file, line: st.line }
+      : { file: input.configOrigin === 'kernel-source' ? input.anchorFile ?? anchor : anchor };
+  const effective = st.value && (st.entry || st.from === 'config')
+    ? `${formatEntryLine(primary.req.symbol, st.value)}${st.from === 'config' ? (st.line ? ` (${input.configOrigin === 'kernel-source' ? 'final config' : `${input.config!.file}:${st.line}`})` : ` (absent from the final config)`) : ''}`
+    : st.from === 'default' ? `${formatEntryLine(primary.req.symbol, st.value ?? { kind: 'n' })} (not set; Kconfig default)`
+      : `CONFIG_${primary.req.symbol} not set`;
+  const what = rule.check === 'aligned'
+    ? `CONFIG_${primary.req.symbol} is not a multiple of PHYSICAL_ALIGN (0x${alignmentOf(config, requested).toString(16)})`
+    : `kdump needs ${expected}`;
+  return [{
+    class: 'kdump', check: rule.id, severity: rule.severity, ...fileLine, symbol: primary.req.symbol,
+    requested: asked ? formatEntryLine(primary.req.symbol, asked.value) : undefined, expected, effective,
+    message: `${what}: ${rule.why}`, fix: rule.fix, source: rule.source,
+  }];
+}
+
+function alignmentOf(config: Map<string, KconfigValue> | undefined, requested: Map<string, ParsedEntry>): bigint {
+  const v = config?.get('PHYSICAL_ALIGN') ?? requested.get('PHYSICAL_ALIGN')?.value;
+  if (v && (v.kind === 'hex' || v.kind === 'int')) {
+    try {
+      const n = BigInt(v.kind === 'hex' || /^0x/i.test(v.value) ? v.value : `0x${v.value}`);
+      if (n > 0n) return n;
+    } catch { /* fall through to the default */ }
+  }
+  return 0x200000n;
+}
+
+/** `A && B` conditions of the fact table's defaults; anything else counts as unknown (false). */
+function defaultHolds(cond: string | undefined, valueOf: (s: string) => KconfigValue | undefined): boolean {
+  if (!cond) return true;
+  return cond.split('&&').map((s) => s.trim()).every((s) => valueOf(s)?.kind === 'y');
+}
+
+function selectorsOf(symbol: string): string[] {
+  if (symbol === 'DEBUG_INFO') return ['DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT', 'DEBUG_INFO_DWARF4', 'DEBUG_INFO_DWARF5'];
+  if (symbol === 'KEXEC_CORE') return ['KEXEC', 'KEXEC_FILE'];
+  return [];
+}
+
+function factType(symbol: string, input: EvaluateInput): SymbolType | undefined {
+  const look = lookupSymbol(symbol, input.arch, input.version);
+  if (look.known && look.exists) return look.fact.type;
+  return undefined;
+}
+
+/** Whether a value fits a symbol type, the way confdata.c's conf_set_sym_val judges it. */
+export function checkType(type: SymbolType, v: KconfigValue): { message: string; fix: string; severity: 'error' | 'warning' } | undefined {
+  switch (type) {
+    case 'bool':
+      if (v.kind === 'y' || v.kind === 'n') return undefined;
+      if (v.kind === 'm') return { message: "'m' is not a bool value: Kconfig rejects it", fix: 'write CONFIG_$NAME=y (bool symbols cannot be modules)', severity: 'error' };
+      return { message: `${formatValue(v)} is not a bool value: Kconfig keeps the default`, fix: "write CONFIG_$NAME=y or '# CONFIG_$NAME is not set'", severity: 'error' };
+    case 'tristate':
+      if (v.kind === 'y' || v.kind === 'm' || v.kind === 'n') return undefined;
+      return { message: `${formatValue(v)} is not a tristate value: Kconfig keeps the default`, fix: 'write CONFIG_$NAME=y or =m', severity: 'error' };
+    case 'string':
+      if (v.kind === 'string') return undefined;
+      return { message: `an unquoted ${formatValue(v)} is not a string value`, fix: `write CONFIG_$NAME="${formatValue(v)}"`, severity: 'error' };
+    case 'int':
+      if (v.kind === 'int') return undefined;
+      if (v.kind === 'n') return undefined;
+      return { message: `${formatValue(v)} is not a decimal integer: Kconfig keeps the default`, fix: 'write a decimal number, e.g. CONFIG_$NAME=64', severity: 'error' };
+    case 'hex':
+      if (v.kind === 'hex' || v.kind === 'n') return undefined;
+      if (v.kind === 'int') return { message: `${v.value} has no 0x: Kconfig reads it as 0x${v.value}, not decimal ${v.value}`, fix: `write CONFIG_$NAME=0x${BigInt(v.value).toString(16)} if you meant decimal ${v.value}, or CONFIG_$NAME=0x${v.value}`, severity: 'warning' };
+      return { message: `${formatValue(v)} is not a hex value: Kconfig keeps the default`, fix: 'write a hex number with 0x, e.g. CONFIG_$NAME=0x1000000', severity: 'error' };
+  }
+}
+
+export function toMap(frag: ParsedFragment): Map<string, KconfigValue> {
+  const m = new Map<string, KconfigValue>();
+  for (const e of frag.entries) m.set(e.symbol, e.value);
+  return m;
+}
+
+function lineIndex(frag: ParsedFragment): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const e of frag.entries) m.set(e.symbol, e.line);
+  return m;
+}
+
+export function summarize(findings: Finding[]): { errors: number; warnings: number; infos: number } {
+  return {
+    errors: findings.filter((f) => f.severity === 'error').length,
+    warnings: findings.filter((f) => f.severity === 'warning').length,
+    infos: findings.filter((f) => f.severity === 'info').length,
+  };
+}

@@ -1,0 +1,600 @@
+/**
+ * The kernel's own Kconfig, two ways:
+ *  - readKconfigTree(): a small purpose-built reader of Kconfig files, for the "why" of a dropped
+ *    value (where a symbol is defined, its depends on, what selects it, its choice group);
+ *  - resolveWithKernel(): the kernel's own scripts/kconfig/conf run as kernel-yocto runs it
+ *    (base defconfig or given config, fragments merged, olddefconfig), built in a separate
+ *    output directory so the tree is never written to.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
+import type { KernelArch } from './arch.js';
+import { formatEntryLine, formatValue, parseFragment, type KconfigValue, type ParsedFragment } from './fragment.js';
+import type { KernelKnowledge } from './check.js';
+import type { SymbolType } from './rules.js';
+import { UserError } from '../errors.js';
+
+/** The kernel's ARCH= and SRCARCH for each arch, and the defconfig `make defconfig` would pick. */
+export const KBUILD_ARCH: Record<KernelArch, { arch: string; srcarch: string; defconfig: string }> = {
+  x86_64: { arch: 'x86_64', srcarch: 'x86', defconfig: 'x86_64_defconfig' },
+  i386: { arch: 'i386', srcarch: 'x86', defconfig: 'i386_defconfig' },
+  arm64: { arch: 'arm64', srcarch: 'arm64', defconfig: 'defconfig' },
+  arm: { arch: 'arm', srcarch: 'arm', defconfig: 'multi_v7_defconfig' },
+  powerpc: { arch: 'powerpc', srcarch: 'powerpc', defconfig: 'ppc6xx_defconfig' },
+  powerpc64: { arch: 'powerpc', srcarch: 'powerpc', defconfig: 'ppc64_defconfig' },
+  riscv64: { arch: 'riscv', srcarch: 'riscv', defconfig: 'defconfig' },
+};
+
+export interface Where {
+  file: string;
+  line: number;
+}
+
+export interface KconfigChoice extends Where {
+  prompt: string;
+  dependsOn: string[];
+}
+
+export interface KconfigSymbolDef extends Where {
+  symbol: string;
+  type?: SymbolType;
+  prompts: { text: string; cond?: string }[];
+  dependsOn: string[];
+  /** Conditions of the enclosing if / menu / choice blocks. */
+  context: { kind: 'if' | 'menu' | 'choice'; expr: string; at: Where }[];
+  choice?: KconfigChoice;
+  defaults: { value: string; cond?: string }[];
+}
+
+export interface KconfigSelect extends Where {
+  by: string;
+  kind: 'select' | 'imply';
+  cond?: string;
+}
+
+export interface KconfigTree {
+  root: string;
+  srcarch: string;
+  version: string;
+  defs: Map<string, KconfigSymbolDef[]>;
+  selects: Map<string, KconfigSelect[]>;
+}
+
+/** VERSION.PATCHLEVEL.SUBLEVEL from the tree's top Makefile. */
+export function kernelTreeVersion(root: string): string {
+  const makefile = path.join(root, 'Makefile');
+  let text: string;
+  try {
+    text = fs.readFileSync(makefile, 'utf8').slice(0, 4000);
+  } catch {
+    throw new UserError(`--kernel-source ${root}: no Makefile there`, { hint: 'point --kernel-source at the top of a Linux source tree' });
+  }
+  const get = (k: string) => new RegExp(`^${k}\\s*=\\s*(\\d*)`, 'm').exec(text)?.[1];
+  const v = get('VERSION');
+  const p = get('PATCHLEVEL');
+  if (!v || !p) throw new UserError(`--kernel-source ${root}: its Makefile names no VERSION/PATCHLEVEL`, { hint: 'point it at a Linux source tree' });
+  return `${v}.${p}.${get('SUBLEVEL') || '0'}`;
+}
+
+function indentWidth(s: string): number {
+  let w = 0;
+  for (const c of s) {
+    if (c === ' ') w++;
+    else if (c === '\t') w = w - (w % 8) + 8;
+    else break;
+  }
+  return w;
+}
+
+function firstQuoted(s: string): { text: string; rest: string } | undefined {
+  const m = /^\s*"((?:[^"\\]|\\.)*)"(.*)$/.exec(s) ?? /^\s*'((?:[^'\\]|\\.)*)'(.*)$/.exec(s);
+  return m ? { text: m[1], rest: m[2] } : undefined;
+}
+
+function ifCond(rest: string): string | undefined {
+  const m = /^\s*if\s+(.+)$/.exec(rest);
+  return m ? m[1].trim() : undefined;
+}
+
+/** Reads every Kconfig file reachable from the tree's top Kconfig for this arch. */
+export function readKconfigTree(root: string, arch: KernelArch): KconfigTree {
+  const { srcarch, arch: kbuildArch } = KBUILD_ARCH[arch];
+  const vars: Record<string, string> = { SRCARCH: srcarch, ARCH: kbuildArch, srctree: '.', HEADER_ARCH: srcarch };
+  const tree: KconfigTree = { root, srcarch, version: kernelTreeVersion(root), defs: new Map(), selects: new Map() };
+  if (!fs.existsSync(path.join(root, 'Kconfig'))) {
+    throw new UserError(`--kernel-source ${root}: no top-level Kconfig file`, { hint: 'point it at the top of a Linux source tree' });
+  }
+  type Block = { kind: 'if' | 'menu' | 'choice'; deps: string[]; at: Where; choice?: KconfigChoice };
+  const stack: Block[] = [];
+  const seen = new Set<string>();
+
+  const expand = (p: string) => p.replace(/\$\((\w+)\)|\$(\w+)/g, (_, a, b) => vars[a ?? b] ?? '');
+
+  const readFile = (rel: string) => {
+    if (seen.has(rel)) return;
+    seen.add(rel);
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(root, rel), 'utf8');
+    } catch {
+      return;
+    }
+    const raw = text.split('\n');
+    type Cur = { kind: 'config'; def: KconfigSymbolDef } | { kind: 'choice'; block: Block } | { kind: 'menu'; block: Block } | { kind: 'other' };
+    let cur: Cur = { kind: 'other' };
+    let helpIndent = -1; // >= 0: inside help text, lines indented at least this much belong to it
+    let inHelp = false;
+    for (let i = 0; i < raw.length; i++) {
+      const lineNo = i + 1;
+      let line = raw[i];
+      if (inHelp) {
+        if (line.trim() === '') continue;
+        const w = indentWidth(line);
+        if (helpIndent < 0) helpIndent = w;
+        if (w >= helpIndent && w > 0) continue;
+        inHelp = false;
+      }
+      while (line.endsWith('\\') && i + 1 < raw.length) line = line.slice(0, -1) + raw[++i];
+      const t = line.replace(/(^|\s)#.*$/, '').trim();
+      if (t === '') continue;
+      const kw = /^(\S+)\s*(.*)$/.exec(t)!;
+      const [, word, rest] = kw;
+      const here: Where = { file: rel, line: lineNo };
+      switch (word) {
+        case 'config':
+        case 'menuconfig': {
+          const def: KconfigSymbolDef = {
+            symbol: rest.trim(), ...here, prompts: [], dependsOn: [], defaults: [],
+            context: stack.map((b) => ({ kind: b.kind, expr: b.deps.join(' && '), at: b.at })).filter((c) => c.expr),
+          };
+          const ch = [...stack].reverse().find((b) => b.kind === 'choice');
+          if (ch && stack[stack.length - 1] === ch) def.choice = ch.choice;
+          const list = tree.defs.get(def.symbol) ?? [];
+          list.push(def);
+          tree.defs.set(def.symbol, list);
+          cur = { kind: 'config', def };
+          break;
+        }
+        case 'choice': {
+          const block: Block = { kind: 'choice', deps: [], at: here, choice: { prompt: '', ...here, dependsOn: [] } };
+          stack.push(block);
+          cur = { kind: 'choice', block };
+          break;
+        }
+        case 'menu': {
+          const block: Block = { kind: 'menu', deps: [], at: here };
+          stack.push(block);
+          cur = { kind: 'menu', block };
+          break;
+        }
+        case 'if': {
+          stack.push({ kind: 'if', deps: [rest.trim()], at: here });
+          cur = { kind: 'other' };
+          break;
+        }
+        case 'endchoice':
+        case 'endmenu':
+        case 'endif':
+          stack.pop();
+          cur = { kind: 'other' };
+          break;
+        case 'comment':
+        case 'mainmenu':
+          cur = { kind: 'other' };
+          break;
+        case 'source':
+        case 'rsource':
+        case 'osource':
+        case 'orsource': {
+          const q = firstQuoted(rest);
+          if (!q) break;
+          let target = expand(q.text);
+          if (word === 'rsource' || word === 'orsource') target = path.join(path.dirname(rel), target);
+          target = path.normalize(target);
+          if (target.includes('*')) {
+            for (const f of globOne(root, target)) readFile(f);
+          } else {
+            readFile(target);
+          }
+          break;
+        }
+        case 'help':
+        case '---help---':
+          inHelp = true;
+          helpIndent = -1;
+          break;
+        case 'bool':
+        case 'boolean':
+        case 'tristate':
+        case 'string':
+        case 'int':
+        case 'hex':
+        case 'def_bool':
+        case 'def_tristate': {
+          if (cur.kind !== 'config' && cur.kind !== 'choice') break;
+          if (cur.kind === 'config') {
+            const type = word.replace('def_', '').replace('boolean', 'bool') as SymbolType;
+            cur.def.type = type;
+            if (word.startsWith('def_')) {
+              const m = /^(.+?)(?:\s+if\s+(.+))?$/.exec(rest.trim());
+              if (m) cur.def.defaults.push({ value: m[1], cond: m[2] });
+            } else {
+              const q = firstQuoted(rest);
+              if (q) cur.def.prompts.push({ text: q.text, cond: ifCond(q.rest) });
+            }
+          } else {
+            const q = firstQuoted(rest);
+            if (q && cur.block.choice) cur.block.choice.prompt = q.text;
+          }
+          break;
+        }
+        case 'prompt': {
+          const q = firstQuoted(rest);
+          if (!q) break;
+          if (cur.kind === 'config') cur.def.prompts.push({ text: q.text, cond: ifCond(q.rest) });
+          else if (cur.kind === 'choice' && cur.block.choice) cur.block.choice.prompt = q.text;
+          break;
+        }
+        case 'depends': {
+          const expr = rest.replace(/^on\s+/, '').trim();
+          if (cur.kind === 'config') cur.def.dependsOn.push(expr);
+          else if (cur.kind === 'choice' || cur.kind === 'menu') {
+            cur.block.deps.push(expr);
+            cur.block.choice?.dependsOn.push(expr);
+          }
+          break;
+        }
+        case 'select':
+        case 'imply': {
+          if (cur.kind !== 'config') break;
+          const m = /^(\w+)(?:\s+if\s+(.+))?$/.exec(rest.trim());
+          if (!m) break;
+          const list = tree.selects.get(m[1]) ?? [];
+          list.push({ by: cur.def.symbol, kind: word, cond: m[2], ...here });
+          tree.selects.set(m[1], list);
+          break;
+        }
+        case 'default': {
+          if (cur.kind !== 'config') break;
+          const m = /^(.+?)(?:\s+if\s+(.+))?$/.exec(rest.trim());
+          if (m) cur.def.defaults.push({ value: m[1], cond: m[2] });
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  };
+  readFile('Kconfig');
+  return tree;
+}
+
+function globOne(root: string, pattern: string): string[] {
+  const parts = pattern.split('/');
+  let paths = [''];
+  for (const part of parts) {
+    const next: string[] = [];
+    for (const p of paths) {
+      if (!part.includes('*')) {
+        next.push(p ? `${p}/${part}` : part);
+        continue;
+      }
+      const re = new RegExp(`^${part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+      let names: string[] = [];
+      try {
+        names = fs.readdirSync(path.join(root, p)).sort();
+      } catch {
+        /* no such directory */
+      }
+      for (const n of names) if (re.test(n)) next.push(p ? `${p}/${n}` : n);
+    }
+    paths = next;
+  }
+  return paths.filter((p) => fs.existsSync(path.join(root, p)));
+}
+
+// ---- Kconfig expressions, evaluated on a resolved config (tristate logic: n=0, m=1, y=2) ----
+
+type Tok = { t: 'sym' | 'str' | 'op'; v: string };
+
+function tokenize(expr: string): Tok[] {
+  const out: Tok[] = [];
+  let i = 0;
+  while (i < expr.length) {
+    const c = expr[i];
+    if (/\s/.test(c)) { i++; continue; }
+    const two = expr.slice(i, i + 2);
+    if (['&&', '||', '!=', '<=', '>='].includes(two)) { out.push({ t: 'op', v: two }); i += 2; continue; }
+    if ('!()=<>'.includes(c)) { out.push({ t: 'op', v: c }); i++; continue; }
+    if (c === '"' || c === "'") {
+      let j = i + 1;
+      let s = '';
+      while (j < expr.length && expr[j] !== c) { if (expr[j] === '\\') j++; s += expr[j] ?? ''; j++; }
+      out.push({ t: 'str', v: s });
+      i = j + 1;
+      continue;
+    }
+    const m = /^[A-Za-z0-9_.$-]+/.exec(expr.slice(i));
+    if (m) { out.push({ t: 'sym', v: m[0] }); i += m[0].length; continue; }
+    i++;
+  }
+  return out;
+}
+
+/** Evaluates a Kconfig expression against a config: 0 (n), 1 (m) or 2 (y). Unknown syntax gives 0. */
+export function evalExpr(expr: string, config: Map<string, KconfigValue>): number {
+  const toks = tokenize(expr);
+  let pos = 0;
+  const peek = () => toks[pos];
+  const strOf = (tok: Tok): string => {
+    if (tok.t === 'str') return tok.v;
+    const v = config.get(tok.v);
+    if (v) return 'value' in v ? v.value : v.kind;
+    if (tok.v === 'y' || tok.v === 'm' || tok.v === 'n') return tok.v;
+    if (/^-?(0x)?[0-9a-fA-F]+$/.test(tok.v)) return tok.v;
+    return 'n';
+  };
+  const tri = (s: string) => (s === 'y' ? 2 : s === 'm' ? 1 : 0);
+  const num = (s: string) => (/^0x/i.test(s) ? parseInt(s, 16) : Number(s));
+  const primary = (): number => {
+    const tok = toks[pos++];
+    if (!tok) return 0;
+    if (tok.t === 'op' && tok.v === '!') return 2 - primary();
+    if (tok.t === 'op' && tok.v === '(') {
+      const v = orExpr();
+      if (peek()?.v === ')') pos++;
+      return v;
+    }
+    if (tok.t === 'op') return 0;
+    const nextTok = peek();
+    if (nextTok?.t === 'op' && ['=', '!=', '<', '<=', '>', '>='].includes(nextTok.v)) {
+      pos++;
+      const rhs = toks[pos++];
+      if (!rhs) return 0;
+      const a = strOf(tok);
+      const b = strOf(rhs);
+      const na = num(a);
+      const nb = num(b);
+      const numeric = !Number.isNaN(na) && !Number.isNaN(nb) && !['y', 'm', 'n'].includes(a);
+      switch (nextTok.v) {
+        case '=': return a === b ? 2 : 0;
+        case '!=': return a !== b ? 2 : 0;
+        case '<': return numeric && na < nb ? 2 : 0;
+        case '<=': return numeric && na <= nb ? 2 : 0;
+        case '>': return numeric && na > nb ? 2 : 0;
+        default: return numeric && na >= nb ? 2 : 0;
+      }
+    }
+    return tri(strOf(tok));
+  };
+  const andExpr = (): number => {
+    let v = primary();
+    while (peek()?.v === '&&') { pos++; v = Math.min(v, primary()); }
+    return v;
+  };
+  const orExpr = (): number => {
+    let v = andExpr();
+    while (peek()?.v === '||') { pos++; v = Math.max(v, andExpr()); }
+    return v;
+  };
+  return orExpr();
+}
+
+const TRI = ['n', 'm', 'y'];
+
+/** KernelKnowledge over a parsed tree: existence, type, prompt, and the "why" of a dropped value. */
+export function treeKnowledge(tree: KconfigTree): KernelKnowledge {
+  const defsOf = (s: string) => tree.defs.get(s) ?? [];
+  const state = (expr: string, config: Map<string, KconfigValue>) => TRI[evalExpr(expr, config)];
+  return {
+    hasSymbol: (s) => defsOf(s).length > 0,
+    symbolType: (s) => defsOf(s).find((d) => d.type)?.type,
+    hasPrompt: (s) => defsOf(s).some((d) => d.prompts.length > 0),
+    explain(symbol, config) {
+      const out: string[] = [];
+      for (const d of defsOf(symbol)) {
+        out.push(`defined at ${d.file}:${d.line}${d.type ? ` (${d.type})` : ''}`);
+        if (d.prompts.length === 0) out.push('  has no prompt: only a select or a default can set it');
+        for (const p of d.prompts) if (p.cond) out.push(`  prompt "${p.text}" only if ${p.cond} — ${state(p.cond, config)} here`);
+        for (const dep of d.dependsOn) out.push(`  depends on ${dep} — ${state(dep, config)} here`);
+        for (const c of d.context) out.push(`  inside ${c.kind} at ${c.at.file}:${c.at.line}: depends on ${c.expr} — ${state(c.expr, config)} here`);
+        if (d.choice) {
+          out.push(`  member of choice "${d.choice.prompt}" (${d.choice.file}:${d.choice.line}): one member only; another set member or the choice default wins`);
+        }
+      }
+      const sel = tree.selects.get(symbol) ?? [];
+      if (sel.length) {
+        const shown = sel.slice(0, 8).map((s) => `${s.by}${s.cond ? ` if ${s.cond}` : ''} (${s.file}:${s.line}, ${s.by} is ${fmt(config.get(s.by))})`);
+        out.push(`  ${sel[0].kind === 'imply' && sel.every((s) => s.kind === 'imply') ? 'implied' : 'selected'} by: ${shown.join('; ')}${sel.length > 8 ? `; and ${sel.length - 8} more` : ''}`);
+      }
+      return out;
+    },
+    suggestFix(symbol, config) {
+      const defs = defsOf(symbol);
+      if (defs.length === 0) return undefined;
+      if (defs.every((d) => d.prompts.length === 0)) {
+        const sel = (tree.selects.get(symbol) ?? []).filter((s) => s.kind === 'select').map((s) => s.by);
+        if (sel.length) return `it has no prompt: set one of the symbols that select it instead (${[...new Set(sel)].slice(0, 5).join(', ')})`;
+        return 'it has no prompt: remove the line';
+      }
+      const unmet = defs.flatMap((d) => [...d.dependsOn, ...d.context.map((c) => c.expr)]).filter((e) => evalExpr(e, config) === 0);
+      if (unmet.length) return `make its dependencies true (${unmet.join(' && ')}), or remove the line if they cannot be on this arch`;
+      return undefined;
+    },
+  };
+}
+
+function fmt(v: KconfigValue | undefined): string {
+  return v ? formatValue(v) : 'n';
+}
+
+// ---- running the kernel's own Kconfig ----
+
+export interface ResolveOptions {
+  tree: string;
+  arch: KernelArch;
+  /** The base config's text (a full .config or defconfig); the arch defconfig when absent. */
+  baseConfig?: { text: string; file: string };
+  fragments: ParsedFragment[];
+  /** Where the built kconfig tools are kept between runs. */
+  cacheDir?: string;
+}
+
+export interface Resolved {
+  config: ParsedFragment;
+  /** What was run, for messages and the report. */
+  steps: string[];
+}
+
+/** Where built `conf` binaries are cached (one per tree and arch). */
+export function defaultCacheDir(): string {
+  return process.env.KDUMP_LAYER_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'kdump-layer');
+}
+
+function runSync(cmd: string, args: string[], what: string, opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): void {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: opts.cwd, env: { ...process.env, ...opts.env }, maxBuffer: 64 * 1024 * 1024 });
+  checkRun(cmd, args, what, r.error, r.status, `${r.stderr ?? ''}${r.stdout ?? ''}`);
+}
+
+function checkRun(cmd: string, args: string[], what: string, error: Error | undefined, status: number | null, output: string): void {
+  if (error) {
+    throw new UserError(`could not run ${cmd} for ${what}: ${error.message}`, { hint: 'the --kernel-source mode needs make, gcc, flex and bison' });
+  }
+  if (status !== 0) {
+    const tail = output.trim().split('\n').slice(-8).join('\n  ');
+    throw new UserError(`${what} failed (${path.basename(cmd)} ${args.join(' ')}):\n  ${tail}`, {
+      hint: 'check that --kernel-source is a complete, unbuilt Linux tree and that make, gcc, flex and bison are installed',
+    });
+  }
+}
+
+/**
+ * Builds the tree's scripts/kconfig/conf once into the cache (make O=<cache>: the tree itself is
+ * never written) and returns its path.
+ */
+export function buildConf(treeAbs: string, arch: KernelArch, cacheDir?: string): string {
+  const kb = KBUILD_ARCH[arch];
+  const key = crypto.createHash('sha256').update(`${treeAbs}\0${kb.arch}\0${statKey(treeAbs)}`).digest('hex').slice(0, 16);
+  const objDir = path.join(path.resolve(cacheDir ?? defaultCacheDir()), `kconfig-${key}`);
+  const conf = path.join(objDir, 'scripts/kconfig/conf');
+  if (fs.existsSync(conf)) return conf;
+  fs.mkdirSync(objDir, { recursive: true });
+  withLock(path.join(objDir, '.lock'), () => {
+    if (fs.existsSync(conf)) return;
+    // olddefconfig on an empty config builds conf as its prerequisite; the .config it writes is unused.
+    runSync('make', ['-s', '-C', treeAbs, `O=${objDir}`, `ARCH=${kb.arch}`, 'olddefconfig'], `building the kernel's kconfig tool for ${arch}`);
+  });
+  return conf;
+}
+
+/** The environment the kernel's top Makefile gives conf; Kconfig files read these as $(VAR). */
+export function confEnv(treeAbs: string, arch: KernelArch, version: string): NodeJS.ProcessEnv {
+  const kb = KBUILD_ARCH[arch];
+  const cross = process.env.CROSS_COMPILE ?? '';
+  const cc = process.env.CC ?? `${cross}gcc`;
+  const ccVersion = spawnSync(cc, ['--version'], { encoding: 'utf8' });
+  return {
+    srctree: treeAbs, objtree: '.', ARCH: kb.arch, SRCARCH: kb.srcarch, HEADER_ARCH: kb.srcarch, KERNELVERSION: version,
+    CC: cc, LD: process.env.LD ?? `${cross}ld`, NM: `${cross}nm`, OBJCOPY: `${cross}objcopy`, HOSTCC: 'gcc', HOSTCXX: 'g++',
+    CC_VERSION_TEXT: (ccVersion.stdout ?? '').split('\n')[0] ?? '', CLANG_FLAGS: '', USERCFLAGS: '', USERLDFLAGS: '',
+    RUSTC: 'rustc', BINDGEN: 'bindgen', PAHOLE: 'pahole', CROSS_COMPILE: cross, CROSS_COMPILE_COMPAT: '',
+  };
+}
+
+/** The arch's defconfig as shipped in the tree (what `make defconfig` starts from). */
+export function treeDefconfig(treeAbs: string, arch: KernelArch): { text: string; file: string } {
+  const kb = KBUILD_ARCH[arch];
+  const rel = `arch/${kb.srcarch}/configs/${kb.defconfig}`;
+  try {
+    return { text: fs.readFileSync(path.join(treeAbs, rel), 'utf8'), file: rel };
+  } catch {
+    throw new UserError(`--kernel-source: ${rel} not found`, { hint: 'give the base config with --config' });
+  }
+}
+
+/**
+ * Resolves the fragments with the kernel's own Kconfig, as kernel-yocto and merge_config.sh do:
+ * the base config (given, else the arch defconfig) with each fragment line replacing the base's
+ * line for the same symbol, then one `conf --olddefconfig` pass in a temporary directory outside
+ * the tree. Resolves asynchronously so the caller can read the Kconfig files meanwhile.
+ */
+export async function resolveWithKernel(opts: ResolveOptions): Promise<Resolved> {
+  const treeAbs = path.resolve(opts.tree);
+  const version = kernelTreeVersion(treeAbs);
+  const conf = buildConf(treeAbs, opts.arch, opts.cacheDir);
+  const base = opts.baseConfig ?? treeDefconfig(treeAbs, opts.arch);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kdump-layer-kconfig-'));
+  try {
+    fs.writeFileSync(path.join(work, '.config'), mergeConfig(base.text, opts.fragments));
+    const args = ['-s', '--olddefconfig', 'Kconfig'];
+    const env = { ...process.env, ...confEnv(treeAbs, opts.arch, version), KCONFIG_CONFIG: '.config' };
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(conf, args, { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (d) => (output += d));
+      child.stderr.on('data', (d) => (output += d));
+      child.on('error', (e) => reject(e));
+      child.on('close', (code) => {
+        try {
+          checkRun(conf, args, `olddefconfig for ${opts.arch}`, undefined, code, output);
+          resolve();
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
+    const text = fs.readFileSync(path.join(work, '.config'), 'utf8');
+    return {
+      config: parseFragment(text, `.config (olddefconfig, ${opts.arch})`),
+      steps: [`base: ${base.file}`, `merged: ${opts.fragments.map((f) => f.file).join(', ') || 'no fragments'}`, 'scripts/kconfig/conf --olddefconfig Kconfig'],
+    };
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function statKey(treeAbs: string): string {
+  try {
+    const st = fs.statSync(path.join(treeAbs, 'Makefile'));
+    return `${st.mtimeMs}:${st.size}`;
+  } catch {
+    return '';
+  }
+}
+
+/** merge_config.sh's merge: each fragment line replaces the base's line for the same symbol. */
+export function mergeConfig(base: string, fragments: ParsedFragment[]): string {
+  const override = new Map<string, string>();
+  for (const f of fragments) for (const e of f.entries) override.set(e.symbol, formatEntryLine(e.symbol, e.value));
+  const lines = base.split('\n').filter((l) => {
+    const m = /^(?:# )?CONFIG_([A-Za-z0-9_]+)[= ]/.exec(l);
+    return !(m && override.has(m[1]));
+  });
+  return `${lines.join('\n').trimEnd()}\n${[...override.values()].join('\n')}\n`;
+}
+
+/** A simple cross-process lock (mkdir is atomic), so parallel runs do not share the obj dir at once. */
+function withLock(lockDir: string, fn: () => void): void {
+  const deadline = Date.now() + 10 * 60 * 1000;
+  for (;;) {
+    try {
+      fs.mkdirSync(lockDir);
+      break;
+    } catch {
+      try {
+        const age = Date.now() - fs.statSync(lockDir).mtimeMs;
+        if (age > 10 * 60 * 1000) fs.rmSync(lockDir, { recursive: true, force: true });
+      } catch { /* gone meanwhile */ }
+      if (Date.now() > deadline) throw new UserError(`timed out waiting for ${lockDir}`, { hint: 'remove it if no other kdump-layer runs' });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+  }
+  try {
+    fn();
+  } finally {
+    fs.rmSync(lockDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,50 @@
+import { failsRun, findingLocation, type ValidateReport } from './types.js';
+
+const esc = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+    // XML 1.0 cannot carry most control characters, even escaped.
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '?');
+
+/** JUnit XML: one test case per check; a case fails when it has a finding that fails the run. */
+export function renderJunit(report: ValidateReport): string {
+  const byCheck = new Map<string, typeof report.findings>();
+  for (const f of report.findings) {
+    const key = f.checkId ?? f.check;
+    const list = byCheck.get(key) ?? [];
+    list.push(f);
+    byCheck.set(key, list);
+  }
+  const cases: string[] = [];
+  let failures = 0;
+  for (const c of report.checks) {
+    const fs = byCheck.get(c.id) ?? [];
+    const failing = fs.filter((f) => failsRun(f, report.werror));
+    const text = fs.map((f) => [
+      `[${f.severity}] ${findingLocation(f)}${f.symbol ? ` CONFIG_${f.symbol}` : ''}: ${f.message}`,
+      f.requested ? `  asked: ${f.requested}` : '',
+      f.effective ? `  in effect: ${f.effective}` : '',
+      `  fix: ${f.fix}`,
+      ...(f.details ?? []).map((d) => `  ${d}`),
+    ].filter(Boolean).join('\n')).join('\n');
+    let body = '';
+    if (failing.length) {
+      failures++;
+      const first = failing[0];
+      body += `\n      <failure type="${esc(first.severity)}" message="${esc(`${findingLocation(first)}: ${first.message}`)}">${esc(text)}</failure>`;
+    } else if (fs.length) {
+      body += `\n      <system-out>${esc(text)}</system-out>`;
+    }
+    cases.push(`    <testcase classname="kdump-layer.validate.${esc(c.class)}" name="${esc(c.id)}: ${esc(c.title)}">${body}${body ? '\n    ' : ''}</testcase>`);
+  }
+  const name = `kdump-layer validate (${report.target.arch} ${report.target.kernelVersion})`;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="kdump-layer" tests="${report.checks.length}" failures="${failures}">`,
+    `  <testsuite name="${esc(name)}" tests="${report.checks.length}" failures="${failures}" errors="0" skipped="0">`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
