@@ -3,7 +3,7 @@ import { generate } from './generate.js';
 import { init } from './init.js';
 import { machines } from './machines.js';
 import { schema } from './schema.js';
-import { validate } from './validate.js';
+import { validateCommand } from './validate.js';
 
 /** Every command the CLI offers; each lives in its own file. */
-export const commands: Command[] = [generate, validate, machines, init, schema];
+export const commands: Command[] = [generate, validateCommand, machines, init, schema];

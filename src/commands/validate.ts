@@ -31,7 +31,7 @@ export const validateCommand: Command = {
     const machine = machineName ? findMachine(machineName) : undefined;
     const report = await runValidate({
       files: ((args.files as string[] | undefined) ?? []).map(String),
-      machine: machine ? { name: machine.name, arch: machine.arch, kernelVersion: machine.kernel.version } : undefined,
+      machine: machine ? { name: machine.name, arch: machine.defaults.arch, kernelVersion: machine.defaults.kernel.version } : undefined,
       arch: args.arch as string | undefined,
       kernelVersion: args.kernelVersion as string | undefined,
       config: args.config as string | undefined,
