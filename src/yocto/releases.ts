@@ -1,8 +1,11 @@
 /**
  * Facts about each Yocto Project release the generated layer depends on: the one table.
- * Sources: OE-Core's meta/conf/layer.conf (LAYERSERIES_CORENAMES) at each release, the
- * release notes (override syntax change in 3.4 "honister"; UNPACKDIR in 5.1 "styhead"),
- * and where makedumpfile's recipe lives (meta-oe until styhead, OE-Core from walnascar).
+ * Sources: OE-Core's meta/conf/layer.conf (LAYERSERIES_CORENAMES) at each release; BitBake's
+ * data_smart.py (the `_append` form is fatal from honister, 3.4; dunfell takes both from
+ * 3.1.11, so dunfell output keeps the old form every 3.1 point release reads); base.bbclass
+ * (UNPACKDIR from styhead, 5.1); makedumpfile's recipe is in meta-oe up to styhead and in
+ * OE-Core from walnascar. fido (1.8) is the release OpenSwitch's AS5712 images were built
+ * with: old override syntax and no LAYERSERIES_COMPAT (it appeared in rocko, 2.4).
  */
 type YoctoReleaseRow = Omit<YoctoRelease, 'name'> & { name: string };
 
@@ -21,7 +24,7 @@ export interface YoctoRelease {
 }
 
 export const YOCTO_RELEASES = [
-  { name: 'jethro', version: '2.0', overrideSyntax: 'underscore', layerSeriesCompat: null, makedumpfileLayer: 'meta-oe', unpackdir: false },
+  { name: 'fido', version: '1.8', overrideSyntax: 'underscore', layerSeriesCompat: null, makedumpfileLayer: 'meta-oe', unpackdir: false },
   { name: 'dunfell', version: '3.1', overrideSyntax: 'underscore', layerSeriesCompat: 'dunfell', makedumpfileLayer: 'meta-oe', unpackdir: false },
   { name: 'kirkstone', version: '4.0', overrideSyntax: 'colon', layerSeriesCompat: 'kirkstone', makedumpfileLayer: 'meta-oe', unpackdir: false },
   { name: 'scarthgap', version: '5.0', overrideSyntax: 'colon', layerSeriesCompat: 'scarthgap', makedumpfileLayer: 'meta-oe', unpackdir: false },

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { resolveConfig, schemaDefaults } from '../../src/config/resolve.js';
 import { parseConfigText } from '../../src/config/load.js';
-import { validatorFor } from '../../src/config/schema.js';
+import { readSchema, validatorFor } from '../../src/config/schema.js';
+import { yoctoReleaseNames } from '../../src/yocto/releases.js';
+import { KERNEL_ARCHES } from '../../src/kernel/arch.js';
 import { MACHINES } from '../../src/machines/index.js';
 import { UserError } from '../../src/errors.js';
 
@@ -97,6 +99,12 @@ describe('configuration', () => {
 
   it('JSON files are read too', () => {
     expect(resolveConfig({ config: cfg('{"machine": "as5712", "archive": {"keep": 7}}') }).config.archive.keep).to.equal(7);
+  });
+
+  it("the schema's Yocto releases and architectures are exactly the tables the code uses", () => {
+    const schema = readSchema('config') as { definitions: Record<string, { enum: string[] }> };
+    expect(schema.definitions.yoctoRelease.enum).to.deep.equal(yoctoReleaseNames());
+    expect(schema.definitions.arch.enum).to.deep.equal([...KERNEL_ARCHES]);
   });
 
   it('defaults come from the schema alone', () => {

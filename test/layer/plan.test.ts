@@ -4,7 +4,7 @@ import { parseConfigText } from '../../src/config/load.js';
 import { coreCollector, planLayer, type PlannedFile } from '../../src/layer/plan.js';
 import { parseFragment } from '../../src/kernel/fragment.js';
 
-function layerFor(machine: string, yaml = '', yocto?: 'jethro' | 'dunfell' | 'kirkstone' | 'scarthgap' | 'styhead' | 'walnascar') {
+function layerFor(machine: string, yaml = '', yocto?: 'fido' | 'dunfell' | 'kirkstone' | 'scarthgap' | 'styhead' | 'walnascar') {
   const config = resolveConfig({ machine, yocto, config: yaml ? parseConfigText(yaml, 'kdump.yml') : undefined }).config;
   const files = planLayer(config, { machine });
   const get = (p: string): string => {
@@ -57,7 +57,7 @@ describe('layer planner', () => {
     const walnascar = layerFor('as5712', '', 'walnascar').get('conf/layer.conf');
     expect(walnascar).to.match(/^LAYERDEPENDS_ops-kdump = "core"$/m); // makedumpfile is in OE-Core there
     expect(walnascar).to.match(/^LAYERSERIES_COMPAT_ops-kdump = "walnascar"$/m);
-    expect(layerFor('as5712', '', 'jethro').get('conf/layer.conf')).not.to.include('LAYERSERIES_COMPAT');
+    expect(layerFor('as5712', '', 'fido').get('conf/layer.conf')).not.to.include('LAYERSERIES_COMPAT');
   });
 
   it('uses the override syntax of the release: `:append` from kirkstone, `_append` before', () => {
@@ -72,7 +72,10 @@ describe('layer planner', () => {
   it('recipes unpack the way the release wants (S = WORKDIR until scarthgap, UNPACKDIR from styhead)', () => {
     const bb = 'recipes-kdump/ops-kdump/ops-kdump_1.0.bb';
     expect(layerFor('as5712').get(bb)).to.match(/^S = "\$\{WORKDIR\}"$/m);
-    expect(layerFor('as5712', '', 'styhead').get(bb)).to.match(/^S = "\$\{UNPACKDIR\}"$/m);
+    const styhead = layerFor('as5712', '', 'styhead').get(bb);
+    expect(styhead).to.match(/^S = "\$\{WORKDIR\}\/sources"$/m);
+    expect(styhead).to.match(/^UNPACKDIR = "\$\{S\}"$/m);
+    expect(styhead).not.to.match(/^S = "\$\{WORKDIR\}"$/m);
     expect(layerFor('as5712', '', 'styhead').get('recipes-kernel/linux/linux-ops-kdump.inc')).to.include('${UNPACKDIR}/kdump.cfg');
   });
 
@@ -89,7 +92,9 @@ describe('layer planner', () => {
     expect(ops.get('recipes-kernel/linux/linux-ops-kdump.inc')).to.include('merge_config.sh -m -O ${B} ${B}/.config ${WORKDIR}/kdump.cfg');
     expect(ops.paths).not.to.include('recipes-kernel/linux/files/kdump.scc');
     const yocto = layerFor('qemux86-64');
-    expect(yocto.get('recipes-kernel/linux/linux-yocto-kdump.inc')).to.include('file://kdump.scc');
+    const inc = yocto.get('recipes-kernel/linux/linux-yocto-kdump.inc');
+    expect(inc).to.include('SRC_URI:append = " file://kdump.scc"');
+    expect(inc, 'the .scc names the .cfg: listing both applies it twice').not.to.include('file://kdump.cfg');
     expect(yocto.get('recipes-kernel/linux/files/kdump.scc')).to.match(/^kconf non-hardware kdump\.cfg$/m);
   });
 
@@ -142,6 +147,10 @@ describe('layer planner', () => {
     const lzo = layerFor('as5712', 'dump:\n  compressor: lzo\n');
     expect(lzo.get('recipes-kernel/makedumpfile/makedumpfile-kdump.inc')).to.include('PACKAGECONFIG:append = " lzo"');
     expect(lzo.get('recipes-kdump/ops-kdump/files/kdump.conf')).to.match(/^core_collector makedumpfile -l /m);
+  });
+
+  it("keeps OE-Core's own kdump package (a second capture-kernel loader) out of the image", () => {
+    expect(layerFor('as5712').get('conf/kdump.inc')).to.match(/^BAD_RECOMMENDATIONS:append = " kdump"$/m);
   });
 
   it('puts crashkernel= where the boot loader reads it', () => {

@@ -80,7 +80,7 @@ describe('generator properties (random configurations)', () => {
     fc.constant<[string[], unknown]>([['layer', 'name'], 'meta/../x']),
     fc.constant<[string[], unknown]>([['bootloader'], 'lilo']),
     fc.constant<[string[], unknown]>([['capture', 'cmdline_append'], ['ok', 'bad"quote']]),
-    fc.tuple(fc.stringMatching(/^[a-z_]{1,10}$/), fc.anything()).filter(([k]) => !['machine', 'yocto', 'layer', 'arch', 'tune', 'kernel', 'bootloader', 'crashkernel', 'dump', 'archive', 'actions', 'capture', 'yocto_machine'].includes(k)).map(([k, v]) => [[k], v] as [string[], unknown]),
+    fc.tuple(fc.stringMatching(/^[a-z_]{1,10}$/), fc.anything().filter((v) => v !== undefined)).filter(([k]) => !['machine', 'yocto', 'layer', 'arch', 'tune', 'kernel', 'bootloader', 'crashkernel', 'dump', 'archive', 'actions', 'capture', 'yocto_machine'].includes(k)).map(([k, v]) => [[k], v] as [string[], unknown]),
   );
 
   it('every invalid configuration fails with a UserError naming the file, never another error', () => {
