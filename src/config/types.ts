@@ -24,8 +24,8 @@ export interface UserConfig {
   };
   bootloader?: Bootloader;
   crashkernel?: string;
-  dump?: { path?: string; format?: DumpFormat; level?: number; compressor?: Compressor; message_level?: number };
-  archive?: { compression?: 'gzip' | 'none'; files?: string[]; keep?: number; min_free_mb?: number };
+  dump?: { path?: string; format?: DumpFormat; level?: number; compressor?: Compressor; message_level?: number; dmesg?: boolean };
+  archive?: { compression?: 'gzip' | 'none'; stage?: 'boot' | 'capture'; recompress?: 'none' | 'zlib'; files?: string[]; keep?: number; min_free_mb?: number };
   actions?: { final?: Action; failure?: Action };
   capture?: { cmdline_remove?: string[]; cmdline_append?: string[] };
 }
@@ -50,8 +50,8 @@ export interface ResolvedConfig {
   };
   bootloader: Bootloader;
   crashkernel: string;
-  dump: { path: string; format: DumpFormat; level: number; compressor: Compressor; message_level: number };
-  archive: { compression: 'gzip' | 'none'; files: string[]; keep: number; min_free_mb: number };
+  dump: { path: string; format: DumpFormat; level: number; compressor: Compressor; message_level: number; dmesg: boolean };
+  archive: { compression: 'gzip' | 'none'; stage: 'boot' | 'capture'; recompress: 'none' | 'zlib'; files: string[]; keep: number; min_free_mb: number };
   actions: { final: Action; failure: Action };
   capture: { cmdline_remove: string[]; cmdline_append: string[] };
 }

@@ -123,6 +123,7 @@ export function planLayer(config: ResolvedConfig, inv: PlanInvocation): PlannedF
     coreCollector: coreCollector(config.dump),
     archiveKind: config.archive.compression === 'gzip' ? 'tar.gz' : 'tar',
     archiveFiles: config.archive.files.join(' '),
+    recompress: config.archive.recompress === 'zlib' ? coreCollector({ ...config.dump, format: 'kdump', compressor: 'zlib' }) : 'none',
     cmdlineRemove: config.capture.cmdline_remove.join(' '),
     cmdlineAppend: config.capture.cmdline_append.join(' '),
     sourceFiles: [...runtimeFiles.map((f) => f.path), 'kdump.conf', 'sysconfig-kdump'].sort(),

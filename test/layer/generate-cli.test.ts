@@ -86,7 +86,8 @@ describe('kdump-layer generate (the built CLI in a temporary directory)', () => 
     expect(run('generate', '--config', 'lzo.yml').code).to.equal(0);
     expect(fs.existsSync(path.join(layer(), 'recipes-kernel/makedumpfile/makedumpfile_%.bbappend'))).to.equal(true);
     fs.writeFileSync(path.join(layer(), 'NOTES.txt'), 'mine\n');
-    const r = run('generate', '--machine', 'as5712');
+    fs.writeFileSync(path.join(t.dir, 'zlib.yml'), 'machine: as5712\ndump:\n  compressor: zlib\n');
+    const r = run('generate', '--config', 'zlib.yml');
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/2 removed/);
     expect(fs.existsSync(path.join(layer(), 'recipes-kernel/makedumpfile'))).to.equal(false);

@@ -123,11 +123,11 @@ describe('layer planner', () => {
   });
 
   it("kdump.conf carries the seed's core_collector lines and the archive settings", () => {
-    expect(coreCollector({ path: '/x', format: 'kdump', level: 31, compressor: 'zlib', message_level: 1 })).to.equal('makedumpfile -c --message-level 1 -d 31');
-    expect(coreCollector({ path: '/x', format: 'elf', level: 31, compressor: 'none', message_level: 1 })).to.equal('makedumpfile -E -f --message-level 1 -d 31');
+    expect(coreCollector({ path: '/x', format: 'kdump', level: 31, compressor: 'zlib', message_level: 1, dmesg: true })).to.equal('makedumpfile -c --message-level 1 -d 31');
+    expect(coreCollector({ path: '/x', format: 'elf', level: 31, compressor: 'none', message_level: 1, dmesg: true })).to.equal('makedumpfile -E -f --message-level 1 -d 31');
     const conf = layerFor('as5712', 'archive:\n  keep: 5\n  files: [/etc/os-release, /etc/version]\nactions:\n  failure: halt\n').get('recipes-kdump/ops-kdump/files/kdump.conf');
     expect(conf).to.match(/^path \/var\/core\/kernel-core$/m);
-    expect(conf).to.match(/^core_collector makedumpfile -c --message-level 1 -d 31$/m);
+    expect(conf).to.match(/^core_collector makedumpfile -l --message-level 1 -d 31$/m);
     expect(conf).to.match(/^archive tar\.gz$/m);
     expect(conf).to.match(/^archive_files \/etc\/os-release \/etc\/version$/m);
     expect(conf).to.match(/^keep 5$/m);
@@ -143,10 +143,27 @@ describe('layer planner', () => {
   });
 
   it('enables the makedumpfile compressor in PACKAGECONFIG only when zlib is not enough', () => {
-    expect(layerFor('as5712').paths.some((p) => p.includes('makedumpfile'))).to.equal(false);
-    const lzo = layerFor('as5712', 'dump:\n  compressor: lzo\n');
+    const zlib = layerFor('as5712', 'dump:\n  compressor: zlib\n');
+    expect(zlib.paths.some((p) => p.includes('makedumpfile'))).to.equal(false);
+    expect(zlib.get('recipes-kdump/ops-kdump/files/kdump.conf')).to.match(/^core_collector makedumpfile -c /m);
+    const lzo = layerFor('as5712'); // the default
     expect(lzo.get('recipes-kernel/makedumpfile/makedumpfile-kdump.inc')).to.include('PACKAGECONFIG:append = " lzo"');
-    expect(lzo.get('recipes-kdump/ops-kdump/files/kdump.conf')).to.match(/^core_collector makedumpfile -l /m);
+    expect(lzo.get('recipes-kernel/makedumpfile/makedumpfile_%.bbappend')).to.include("bb.utils.contains('DISTRO_FEATURES', 'ops-kdump', 'makedumpfile-kdump.inc', '', d)");
+    expect(lzo.get('recipes-kdump/ops-kdump/files/kdump.conf')).to.match(/^core_collector makedumpfile -l --message-level 1 -d 31$/m);
+    const zstd = layerFor('as5712', 'dump:\n  compressor: zstd\n');
+    expect(zstd.get('recipes-kernel/makedumpfile/makedumpfile-kdump.inc')).to.include('PACKAGECONFIG:append = " zstd"');
+  });
+
+  it('kdump.conf says where the archive is made, what is recompressed and whether dmesg is kept', () => {
+    const def = layerFor('as5712').get('recipes-kdump/ops-kdump/files/kdump.conf');
+    expect(def).to.match(/^archive_stage boot$/m);
+    expect(def).to.match(/^recompress none$/m);
+    expect(def).to.match(/^dmesg yes$/m);
+    const seed = layerFor('as5712', 'archive:\n  stage: capture\n  recompress: zlib\n  files: []\ndump:\n  dmesg: false\n').get('recipes-kdump/ops-kdump/files/kdump.conf');
+    expect(seed).to.match(/^archive_stage capture$/m);
+    expect(seed).to.match(/^recompress makedumpfile -c --message-level 1 -d 31$/m);
+    expect(seed).to.match(/^dmesg no$/m);
+    expect(seed, 'an empty list is no line: the runtime rejects a key without value').not.to.match(/^archive_files/m);
   });
 
   it("keeps OE-Core's own kdump package (a second capture-kernel loader) out of the image", () => {
