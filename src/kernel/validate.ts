@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { isKernelArch, KERNEL_ARCHES, type KernelArch } from './arch.js';
 import { evaluate, summarize, type Finding, type KernelKnowledge } from './check.js';
 import { parseFragment, type KconfigValue, type ParsedFragment } from './fragment.js';
-import { readKconfigTree, resolveWithKernel, treeKnowledge, kernelTreeVersion, KBUILD_ARCH } from './kconfig.js';
+import { lazyTreeKnowledge, resolveWithKernel, kernelTreeVersion, KBUILD_ARCH } from './kconfig.js';
 import { parseKernelVersion, shortVersion, type KernelVersion } from './version.js';
 import { UserError } from '../errors.js';
 import { failsRun, type ValidateReport } from '../report/types.js';
@@ -167,7 +167,7 @@ export async function runValidate(opts: ValidateOptions): Promise<ValidateReport
       baseConfig: fullConfig ? { text: texts.get(fullConfig.file) ?? '', file: fullConfig.file } : undefined,
     });
     // Read the Kconfig files while the kernel's conf runs.
-    const knowledge = treeKnowledge(readKconfigTree(opts.kernelSource, arch));
+    const knowledge = lazyTreeKnowledge(opts.kernelSource, arch);
     const resolved = await pending;
     config = resolved.config;
     tree = knowledge;
