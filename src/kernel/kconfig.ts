@@ -100,7 +100,7 @@ function ifCond(rest: string): string | undefined {
 }
 
 /** Reads every Kconfig file reachable from the tree's top Kconfig for this arch. */
-export function readKconfigTree(root: string, arch: KernelArch): KconfigTree {
+export function readKconfigTree(root: string, arch: KernelArch, texts?: Map<string, string>): KconfigTree {
   const { srcarch, arch: kbuildArch } = KBUILD_ARCH[arch];
   const vars: Record<string, string> = { SRCARCH: srcarch, ARCH: kbuildArch, srctree: '.', HEADER_ARCH: srcarch };
   const tree: KconfigTree = { root, srcarch, version: kernelTreeVersion(root), defs: new Map(), selects: new Map() };
@@ -116,11 +116,13 @@ export function readKconfigTree(root: string, arch: KernelArch): KconfigTree {
   const readFile = (rel: string) => {
     if (seen.has(rel)) return;
     seen.add(rel);
-    let text: string;
-    try {
-      text = fs.readFileSync(path.join(root, rel), 'utf8');
-    } catch {
-      return;
+    let text = texts?.get(rel);
+    if (text === undefined) {
+      try {
+        text = fs.readFileSync(path.join(root, rel), 'utf8');
+      } catch {
+        return;
+      }
     }
     const raw = text.split('\n');
     type Cur = { kind: 'config'; def: KconfigSymbolDef } | { kind: 'choice'; block: Block } | { kind: 'menu'; block: Block } | { kind: 'other' };
@@ -407,6 +409,8 @@ export function evalExpr(expr: string, config: Map<string, KconfigValue>): numbe
  */
 export interface KconfigIndex {
   symbols: Map<string, { type?: SymbolType; prompt: boolean }>;
+  /** The files read, by path relative to the tree, so the full reader need not read them again. */
+  texts: Map<string, string>;
 }
 
 export function indexKconfigTree(root: string, arch: KernelArch): KconfigIndex {
@@ -414,6 +418,7 @@ export function indexKconfigTree(root: string, arch: KernelArch): KconfigIndex {
   const vars: Record<string, string> = { SRCARCH: srcarch, ARCH: kbuildArch, srctree: '.', HEADER_ARCH: srcarch };
   const expand = (p: string) => p.replace(/\$\((\w+)\)|\$(\w+)/g, (_, a, b) => vars[a ?? b] ?? '');
   const symbols: KconfigIndex['symbols'] = new Map();
+  const texts = new Map<string, string>();
   const seen = new Set<string>();
   const SOURCE = /^[ \t]*(o?r?source)[ \t]+"([^"]+)"/gm;
   const CONFIG = /^[ \t]*(?:menu)?config[ \t]+(\w+)[ \t]*$/gm;
@@ -426,6 +431,7 @@ export function indexKconfigTree(root: string, arch: KernelArch): KconfigIndex {
     } catch {
       return;
     }
+    texts.set(rel, text);
     const starts: { symbol: string; at: number; end: number }[] = [];
     for (const m of text.matchAll(CONFIG)) starts.push({ symbol: m[1], at: m.index!, end: m.index! + m[0].length });
     starts.forEach((st, i) => {
@@ -449,14 +455,14 @@ export function indexKconfigTree(root: string, arch: KernelArch): KconfigIndex {
     }
   };
   visit('Kconfig');
-  return { symbols };
+  return { symbols, texts };
 }
 
 /** KernelKnowledge from the quick index, reading the whole tree only when a "why" is asked for. */
 export function lazyTreeKnowledge(root: string, arch: KernelArch): KernelKnowledge {
   const index = indexKconfigTree(root, arch);
   let full: KernelKnowledge | undefined;
-  const explainer = () => (full ??= treeKnowledge(readKconfigTree(root, arch)));
+  const explainer = () => (full ??= treeKnowledge(readKconfigTree(root, arch, index.texts)));
   return {
     hasSymbol: (s) => index.symbols.has(s),
     symbolType: (s) => index.symbols.get(s)?.type,
