@@ -166,7 +166,7 @@ export function evaluate(input: EvaluateInput): Evaluation {
           fix: look.fix ?? 'remove the line', source: look.source,
         });
       } else if (look.known && look.exists && !config && !look.fact.settable && e.value.kind !== 'n') {
-        const selectors = selectorsOf(symbol);
+        const selectors = look.fact.selectedBy ?? [];
         const selected = selectors.some((s) => requested.get(s)?.value.kind === 'y');
         if (!selected) {
           invalid = true;
@@ -314,12 +314,6 @@ function alignmentOf(config: Map<string, KconfigValue> | undefined, requested: M
 function defaultHolds(cond: string | undefined, valueOf: (s: string) => KconfigValue | undefined): boolean {
   if (!cond) return true;
   return cond.split('&&').map((s) => s.trim()).every((s) => valueOf(s)?.kind === 'y');
-}
-
-function selectorsOf(symbol: string): string[] {
-  if (symbol === 'DEBUG_INFO') return ['DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT', 'DEBUG_INFO_DWARF4', 'DEBUG_INFO_DWARF5'];
-  if (symbol === 'KEXEC_CORE') return ['KEXEC', 'KEXEC_FILE'];
-  return [];
 }
 
 function factType(symbol: string, input: EvaluateInput): SymbolType | undefined {

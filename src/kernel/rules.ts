@@ -38,6 +38,8 @@ export interface SymbolFact {
   settable: boolean;
   /** The prompt's condition when it has one ("EXPERT || CRASH_DUMP"). */
   promptIf?: string;
+  /** Symbols that `select` it: a promptless symbol still takes effect when one of these is y. */
+  selectedBy?: readonly string[];
   /** The value Kconfig gives it when no fragment does; `defaultIf` names the condition. */
   default?: KconfigValue;
   defaultIf?: string;
@@ -63,7 +65,7 @@ export const SYMBOL_FACTS: readonly SymbolFact[] = [
   { symbol: 'KEXEC_FILE', type: 'bool', arches: ['powerpc64', 'riscv64'], settable: true, default: N,
     definedIn: 'arch/<arch>/Kconfig (kernel/Kconfig.kexec from 6.7)', dependsOn: 'PPC64 && CRYPTO=y && CRYPTO_SHA256=y (powerpc)',
     fix: 'use CONFIG_KEXEC=y', source: 'K61, KEXEC' },
-  { symbol: 'KEXEC_CORE', type: 'bool', arches: ALL, kernel: { from: '4.3' }, settable: false,
+  { symbol: 'KEXEC_CORE', type: 'bool', arches: ALL, kernel: { from: '4.3' }, settable: false, selectedBy: ['KEXEC', 'KEXEC_FILE'],
     definedIn: 'arch/Kconfig (kernel/Kconfig.kexec from 6.7)',
     note: 'KEXEC_CORE has no prompt: KEXEC or KEXEC_FILE selects it', fix: 'set CONFIG_KEXEC=y (or CONFIG_KEXEC_FILE=y) instead',
     source: 'K61, KEXEC' },
@@ -103,6 +105,7 @@ export const SYMBOL_FACTS: readonly SymbolFact[] = [
   { symbol: 'DEBUG_INFO', type: 'bool', arches: ALL, kernel: { until: '5.18' }, settable: true, default: N,
     definedIn: 'lib/Kconfig.debug', dependsOn: 'DEBUG_KERNEL', source: 'K61, DWARF' },
   { symbol: 'DEBUG_INFO', type: 'bool', arches: ALL, kernel: { from: '5.18' }, settable: false, definedIn: 'lib/Kconfig.debug',
+    selectedBy: ['DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT', 'DEBUG_INFO_DWARF4', 'DEBUG_INFO_DWARF5'],
     note: 'since Linux 5.18 CONFIG_DEBUG_INFO has no prompt: it is selected by the "Debug information" choice (DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT, DEBUG_INFO_DWARF4 or DEBUG_INFO_DWARF5)',
     fix: 'replace it with CONFIG_DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT=y (or DEBUG_INFO_DWARF4/DWARF5) and keep CONFIG_DEBUG_KERNEL=y',
     source: 'K61, DWARF' },

@@ -69,7 +69,7 @@ describe('validate --kernel-source with Debian\'s linux-source-6.1 @slow', funct
     expect(report.findings.filter((f: F) => f.severity === 'error').map((f: F) => `${f.class}:${f.symbol}`)).to.deep.equal(['not-in-effect:DEBUG_INFO']);
   });
 
-  for (const arch of ['x86_64', 'arm64', 'i386'] as KernelArch[]) {
+  for (const arch of ['x86_64', 'arm64', 'i386', 'arm', 'powerpc', 'powerpc64', 'riscv64'] as KernelArch[]) {
     it(`the generator's kdump.cfg for ${arch} 6.1 survives the kernel's own Kconfig: no finding at all`, () => {
       const { dir, cleanup } = tempDir();
       try {
