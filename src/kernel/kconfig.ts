@@ -421,7 +421,8 @@ export function indexKconfigTree(root: string, arch: KernelArch): KconfigIndex {
   const texts = new Map<string, string>();
   const seen = new Set<string>();
   const SOURCE = /^[ \t]*(o?r?source)[ \t]+"([^"]+)"/gm;
-  const CONFIG = /^[ \t]*(?:menu)?config[ \t]+(\w+)[ \t]*$/gm;
+  // Entries start at most one tab in; help text (tab + spaces) that mentions "config X" does not count.
+  const CONFIG = /^(?:\t| {0,8})(?:menu)?config[ \t]+(\w+)[ \t]*$/gm;
   const visit = (rel: string) => {
     if (seen.has(rel)) return;
     seen.add(rel);

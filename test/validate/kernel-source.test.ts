@@ -6,7 +6,7 @@ import { repoRoot, runCli, tempDir } from '../helpers/cli.js';
 import { kconfigCache, linuxSource61 } from './helpers.js';
 import { kdumpFragment } from '../../src/kernel/rules.js';
 import { parseFragment, printFragment, formatEntryLine } from '../../src/kernel/fragment.js';
-import { resolveWithKernel } from '../../src/kernel/kconfig.js';
+import { resolveWithKernel, indexKconfigTree, readKconfigTree } from '../../src/kernel/kconfig.js';
 import type { KernelArch } from '../../src/kernel/arch.js';
 
 const seed = path.join(repoRoot, 'test/fixtures/kconfig/seed.cfg');
@@ -113,6 +113,25 @@ describe('validate --kernel-source with Debian\'s linux-source-6.1 @slow', funct
     const checks = report.checks.map((c: { id: string }) => c.id);
     expect(checks).to.include('kdump:debug-info-dwarf').and.not.include('kdump:debug-info');
     expect(report.findings.some((f: F) => f.symbol === 'DEBUG_INFO' && f.class === 'not-in-effect')).to.equal(true);
+  });
+
+  it('the quick index agrees with the full Kconfig reader on the real tree (exists, type, prompt)', () => {
+    const index = indexKconfigTree(tree, 'x86_64');
+    const full = readKconfigTree(tree, 'x86_64');
+    expect(full.defs.size).to.be.greaterThan(15000);
+    let differ = 0;
+    for (const [symbol, defs] of full.defs) {
+      const i = index.symbols.get(symbol);
+      const prompt = defs.some((d) => d.prompts.length > 0);
+      if (!i || i.prompt !== prompt || i.type !== defs.find((d) => d.type)?.type) differ++;
+    }
+    for (const symbol of index.symbols.keys()) if (!full.defs.has(symbol)) differ++;
+    // A handful of oddly indented entries may differ; the symbols validate asks about must not.
+    expect(differ).to.be.lessThan(10);
+    for (const s of ['DEBUG_INFO', 'KEXEC_CORE', 'RELOCATABLE', 'HIGHMEM4G', 'PHYSICAL_START', 'CRASH_DUMP', 'PROC_VMCORE']) {
+      const defs = full.defs.get(s)!;
+      expect(index.symbols.get(s), s).to.deep.equal({ type: defs.find((d) => d.type)?.type, prompt: defs.some((d) => d.prompts.length > 0) });
+    }
   });
 
   it('a symbol no Kconfig file of the tree defines is invalid', () => {
