@@ -459,11 +459,15 @@ export function indexKconfigTree(root: string, arch: KernelArch): KconfigIndex {
   return { symbols, texts };
 }
 
-/** KernelKnowledge from the quick index, reading the whole tree only when a "why" is asked for. */
-export function lazyTreeKnowledge(root: string, arch: KernelArch): KernelKnowledge {
+/**
+ * KernelKnowledge from the quick index, reading the whole tree only when a "why" is asked for.
+ * `eager` reads it at once: the caller does so while conf runs, when a "why" is likely needed.
+ */
+export function lazyTreeKnowledge(root: string, arch: KernelArch, opts: { eager?: boolean } = {}): KernelKnowledge {
   const index = indexKconfigTree(root, arch);
   let full: KernelKnowledge | undefined;
   const explainer = () => (full ??= treeKnowledge(readKconfigTree(root, arch, index.texts)));
+  if (opts.eager) explainer();
   return {
     hasSymbol: (s) => index.symbols.has(s),
     symbolType: (s) => index.symbols.get(s)?.type,

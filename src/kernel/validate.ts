@@ -168,7 +168,9 @@ export async function runValidate(opts: ValidateOptions): Promise<ValidateReport
       baseConfig: fullConfig ? { text: texts.get(fullConfig.file) ?? '', file: fullConfig.file } : undefined,
     });
     // Read the Kconfig files while the kernel's conf runs.
-    const knowledge = kconfig.lazyTreeKnowledge(opts.kernelSource, arch);
+    // With fragments, some value may not survive and need its "why": read the tree now, in
+    // parallel with conf, rather than after it.
+    const knowledge = kconfig.lazyTreeKnowledge(opts.kernelSource, arch, { eager: fragments.some((f) => f.entries.length > 0) });
     const resolved = await pending;
     config = resolved.config;
     tree = knowledge;
