@@ -117,6 +117,12 @@ describe('kernel fragment printer and parser', () => {
     });
   }
 
+  it('ignores a UTF-8 byte order mark before the first line', () => {
+    const p = parseFragment('\uFEFFCONFIG_A=y\n', 'bom.cfg');
+    expect(p.problems).to.deep.equal([]);
+    expect(p.entries.map((e) => e.symbol)).to.deep.equal(['A']);
+  });
+
   it('flags DOS line endings once per file', () => {
     const p = parseFragment('CONFIG_A=y\r\nCONFIG_B="x"\r\n', 'dos.cfg');
     expect(p.problems.map((x) => [x.code, x.line])).to.deep.equal([['crlf', 1]]);
