@@ -1,7 +1,10 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import { runValidate } from '../../src/kernel/validate.js';
+import { runValidate, archFromConfig } from '../../src/kernel/validate.js';
+import { parseFragment } from '../../src/kernel/fragment.js';
+import { SYMBOL_FACTS, lookupSymbol } from '../../src/kernel/rules.js';
+import { parseKernelVersion } from '../../src/kernel/version.js';
 import type { ValidateReport } from '../../src/report/types.js';
 import { corpusDir } from './helpers.js';
 
@@ -83,6 +86,26 @@ describe('validate on the real kernel config corpus', () => {
         expect(r.summary.exitCode, name).to.equal(0);
       }
     }
+  });
+
+  it('the symbol fact table never calls a symbol absent where a real .config has it', () => {
+    const known = new Set(SYMBOL_FACTS.map((f) => f.symbol));
+    let checked = 0;
+    for (const sub of ['defconfigs', 'distros']) {
+      const dir = path.join(corpusDir(), sub);
+      for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.config'))) {
+        const frag = parseFragment(fs.readFileSync(path.join(dir, name), 'utf8'), name);
+        const arch = archFromConfig(frag)!;
+        const version = parseKernelVersion(frag.header!.version);
+        for (const e of frag.entries) {
+          if (!known.has(e.symbol)) continue;
+          checked++;
+          const look = lookupSymbol(e.symbol, arch, version);
+          expect(look.known && look.exists, `${name}: CONFIG_${e.symbol} is in the .config, the fact table says ${look.known && !look.exists ? look.note : '?'}`).to.equal(true);
+        }
+      }
+    }
+    expect(checked).to.be.greaterThan(1000);
   });
 
   it('tells apart the debug info rule before and after 5.18 on real configs', () => {
