@@ -7,7 +7,7 @@ import fs from 'node:fs';
 
 import { isKernelArch, KERNEL_ARCHES, type KernelArch } from './arch.js';
 import { evaluate, summarize, type Finding, type KernelKnowledge } from './check.js';
-import { parseFragment, type KconfigValue, type ParsedFragment } from './fragment.js';
+import { parseFragment, type ParsedFragment } from './fragment.js';
 import { parseKernelVersion, shortVersion, type KernelVersion } from './version.js';
 import { UserError } from '../errors.js';
 import { failsRun, type ValidateReport } from '../report/types.js';
@@ -230,9 +230,3 @@ export async function runValidate(opts: ValidateOptions): Promise<ValidateReport
 function mismatch(frag: ParsedFragment, message: string, fix: string): Finding {
   return { class: 'input', check: 'target', severity: 'warning', file: frag.file, line: frag.header?.line, message, fix };
 }
-
-/** For callers that hold values rather than files (tests, the generator). */
-export function configMap(frag: ParsedFragment): Map<string, KconfigValue> {
-  return new Map(frag.entries.map((e) => [e.symbol, e.value]));
-}
-
