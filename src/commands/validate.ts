@@ -1,13 +1,8 @@
 import fs from 'node:fs';
 import type { Command } from './types.js';
 import { KERNEL_ARCHES } from '../kernel/arch.js';
-import { runValidate } from '../kernel/validate.js';
 import { findMachine } from '../machines/index.js';
 import { REPORT_FORMATS, type ReportFormat } from '../report/types.js';
-import { renderText } from '../report/text.js';
-import { renderJson } from '../report/json.js';
-import { renderJunit } from '../report/junit.js';
-import { renderGithub } from '../report/github.js';
 
 export const validateCommand: Command = {
   command: 'validate [files..]',
@@ -29,6 +24,8 @@ export const validateCommand: Command = {
   async run(args) {
     const machineName = args.machine as string | undefined;
     const machine = machineName ? findMachine(machineName) : undefined;
+    // Loaded here, not at CLI start-up, so other commands do not pay for the validator.
+    const { runValidate } = await import('../kernel/validate.js');
     const report = await runValidate({
       files: ((args.files as string[] | undefined) ?? []).map(String),
       machine: machine ? { name: machine.name, arch: machine.defaults.arch, kernelVersion: machine.defaults.kernel.version } : undefined,
@@ -42,10 +39,10 @@ export const validateCommand: Command = {
     const output = args.output as string | undefined;
     const color = !output && format === 'text' && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
     const text =
-      format === 'json' ? renderJson(report)
-        : format === 'junit' ? renderJunit(report)
-          : format === 'github' ? renderGithub(report)
-            : renderText(report, { color });
+      format === 'json' ? (await import('../report/json.js')).renderJson(report)
+        : format === 'junit' ? (await import('../report/junit.js')).renderJunit(report)
+          : format === 'github' ? (await import('../report/github.js')).renderGithub(report)
+            : (await import('../report/text.js')).renderText(report, { color });
     if (output) fs.writeFileSync(output, text);
     else process.stdout.write(text);
     return report.summary.exitCode;

@@ -166,7 +166,7 @@ export function evaluate(input: EvaluateInput): Evaluation {
           fix: look.fix ?? 'remove the line', source: look.source,
         });
       } else if (look.known && look.exists && !config && !look.fact.settable && e.value.kind !== 'n') {
-        const selectors = selectorsOf(symbol);
+        const selectors = look.fact.selectedBy ?? [];
         const selected = selectors.some((s) => requested.get(s)?.value.kind === 'y');
         if (!selected) {
           invalid = true;
@@ -191,9 +191,11 @@ export function evaluate(input: EvaluateInput): Evaluation {
         out.push({
           class: 'not-in-effect', check: 'not-in-effect', severity: 'error', file: e.file, line: e.line, symbol, requested: asked,
           effective: have ? `${formatEntryLine(symbol, have)} (${cfgFile}:${configLines!.get(symbol)})` : `CONFIG_${symbol} absent from ${cfgFile} (not visible: its dependencies are not met, or it does not exist)`,
-          message: `the requested value did not reach the final config${factNote ? `: ${factNote}` : ''}`,
+          message: `the requested value did not reach the final config${factNote ? `: ${factNote}` : have ? `, which has ${formatValue(have)}` : ''}`,
           fix: (look.known && look.exists && look.fact.fix) || (look.known && !look.exists && look.fix) || treeFix ||
-            'make its dependencies true in the same fragment, or remove the line',
+            (have
+              ? `the symbol is visible but the build has another value: make sure this fragment is applied to the build and that nothing applied after it (another fragment, the recipe's defconfig) sets CONFIG_${symbol}`
+              : 'make its dependencies true in the same fragment, or remove the line'),
           details: details && details.length ? details : undefined,
           source: input.configOrigin === 'kernel-source' ? 'kernel tree (olddefconfig)' : cfgFile,
         });
@@ -248,7 +250,7 @@ function judgeRule(
   };
   const alternatives = rule.oneOf.map((req) => ({ req, state: stateOf(req.symbol) }));
   const holds = (req: { symbol: string; value: KconfigValue }, st: State): boolean => {
-    if (!st.value) return req.value.kind === 'n' ? false : false;
+    if (!st.value) return false;
     if (rule.check === 'aligned') {
       if (st.value.kind !== 'hex' && st.value.kind !== 'int') return false;
       const align = alignmentOf(config, requested);
@@ -314,12 +316,6 @@ function alignmentOf(config: Map<string, KconfigValue> | undefined, requested: M
 function defaultHolds(cond: string | undefined, valueOf: (s: string) => KconfigValue | undefined): boolean {
   if (!cond) return true;
   return cond.split('&&').map((s) => s.trim()).every((s) => valueOf(s)?.kind === 'y');
-}
-
-function selectorsOf(symbol: string): string[] {
-  if (symbol === 'DEBUG_INFO') return ['DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT', 'DEBUG_INFO_DWARF4', 'DEBUG_INFO_DWARF5'];
-  if (symbol === 'KEXEC_CORE') return ['KEXEC', 'KEXEC_FILE'];
-  return [];
 }
 
 function factType(symbol: string, input: EvaluateInput): SymbolType | undefined {

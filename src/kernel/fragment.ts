@@ -148,7 +148,8 @@ export function parseFragment(text: string, file: string): ParsedFragment {
   let fullConfig = false;
   let pendingComment: string | undefined;
   let sawCrlf = false;
-  const lines = text.split('\n');
+  // A UTF-8 byte order mark (some Windows editors write one) is not part of the first line.
+  const lines = (text.startsWith('\uFEFF') ? text.slice(1) : text).split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
 
   for (let i = 0; i < lines.length; i++) {

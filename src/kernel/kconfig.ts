@@ -100,7 +100,7 @@ function ifCond(rest: string): string | undefined {
 }
 
 /** Reads every Kconfig file reachable from the tree's top Kconfig for this arch. */
-export function readKconfigTree(root: string, arch: KernelArch): KconfigTree {
+export function readKconfigTree(root: string, arch: KernelArch, texts?: Map<string, string>): KconfigTree {
   const { srcarch, arch: kbuildArch } = KBUILD_ARCH[arch];
   const vars: Record<string, string> = { SRCARCH: srcarch, ARCH: kbuildArch, srctree: '.', HEADER_ARCH: srcarch };
   const tree: KconfigTree = { root, srcarch, version: kernelTreeVersion(root), defs: new Map(), selects: new Map() };
@@ -116,11 +116,13 @@ export function readKconfigTree(root: string, arch: KernelArch): KconfigTree {
   const readFile = (rel: string) => {
     if (seen.has(rel)) return;
     seen.add(rel);
-    let text: string;
-    try {
-      text = fs.readFileSync(path.join(root, rel), 'utf8');
-    } catch {
-      return;
+    let text = texts?.get(rel);
+    if (text === undefined) {
+      try {
+        text = fs.readFileSync(path.join(root, rel), 'utf8');
+      } catch {
+        return;
+      }
     }
     const raw = text.split('\n');
     type Cur = { kind: 'config'; def: KconfigSymbolDef } | { kind: 'choice'; block: Block } | { kind: 'menu'; block: Block } | { kind: 'other' };
@@ -138,7 +140,7 @@ export function readKconfigTree(root: string, arch: KernelArch): KconfigTree {
         inHelp = false;
       }
       while (line.endsWith('\\') && i + 1 < raw.length) line = line.slice(0, -1) + raw[++i];
-      const t = line.replace(/(^|\s)#.*$/, '').trim();
+      const t = stripComment(line).trim();
       if (t === '') continue;
       const kw = /^(\S+)\s*(.*)$/.exec(t)!;
       const [, word, rest] = kw;
@@ -272,6 +274,23 @@ export function readKconfigTree(root: string, arch: KernelArch): KconfigTree {
   return tree;
 }
 
+/** Drops a trailing # comment, but not a # inside a quoted prompt ("#!" scripts). */
+function stripComment(line: string): string {
+  let quote = '';
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = '';
+    } else if (c === '"' || c === "'") {
+      quote = c;
+    } else if (c === '#') {
+      return line.slice(0, i);
+    }
+  }
+  return line;
+}
+
 function globOne(root: string, pattern: string): string[] {
   const parts = pattern.split('/');
   let paths = [''];
@@ -381,6 +400,81 @@ export function evalExpr(expr: string, config: Map<string, KconfigValue>): numbe
     return v;
   };
   return orExpr();
+}
+
+/**
+ * A quick index of the tree: which symbols it defines for this arch, their type and whether
+ * they have a prompt, from a regex pass over the Kconfig files (no line-by-line parse). Enough
+ * for most runs; the full reader is used only to explain a value that did not take effect.
+ */
+export interface KconfigIndex {
+  symbols: Map<string, { type?: SymbolType; prompt: boolean }>;
+  /** The files read, by path relative to the tree, so the full reader need not read them again. */
+  texts: Map<string, string>;
+}
+
+export function indexKconfigTree(root: string, arch: KernelArch): KconfigIndex {
+  const { srcarch, arch: kbuildArch } = KBUILD_ARCH[arch];
+  const vars: Record<string, string> = { SRCARCH: srcarch, ARCH: kbuildArch, srctree: '.', HEADER_ARCH: srcarch };
+  const expand = (p: string) => p.replace(/\$\((\w+)\)|\$(\w+)/g, (_, a, b) => vars[a ?? b] ?? '');
+  const symbols: KconfigIndex['symbols'] = new Map();
+  const texts = new Map<string, string>();
+  const seen = new Set<string>();
+  const SOURCE = /^[ \t]*(o?r?source)[ \t]+"([^"]+)"/gm;
+  // Entries start at most one tab in; help text (tab + spaces) that mentions "config X" does not count.
+  const CONFIG = /^(?:\t| {0,8})(?:menu)?config[ \t]+(\w+)[ \t]*$/gm;
+  const visit = (rel: string) => {
+    if (seen.has(rel)) return;
+    seen.add(rel);
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(root, rel), 'utf8');
+    } catch {
+      return;
+    }
+    texts.set(rel, text);
+    const starts: { symbol: string; at: number; end: number }[] = [];
+    for (const m of text.matchAll(CONFIG)) starts.push({ symbol: m[1], at: m.index!, end: m.index! + m[0].length });
+    starts.forEach((st, i) => {
+      // The entry's attribute lines run until the next line that starts in column 0.
+      const limit = i + 1 < starts.length ? starts[i + 1].at : text.length;
+      const rest = text.slice(st.end, limit);
+      const stop = rest.search(/\n(?=[^\s#])/);
+      const body = stop >= 0 ? rest.slice(0, stop) : rest;
+      const typeLines = [...body.matchAll(/^[ \t]+(bool|boolean|tristate|string|int|hex|def_bool|def_tristate)\b(.*)$/gm)];
+      const type = typeLines.length ? (typeLines[0][1].replace('def_', '').replace('boolean', 'bool') as SymbolType) : undefined;
+      const prompt = typeLines.some((t) => !t[1].startsWith('def_') && /^\s*["']/.test(t[2])) || /^[ \t]+prompt[ \t]+["']/m.test(body);
+      const prev = symbols.get(st.symbol);
+      symbols.set(st.symbol, { type: prev?.type ?? type, prompt: (prev?.prompt ?? false) || prompt });
+    });
+    for (const m of text.matchAll(SOURCE)) {
+      let target = expand(m[2]);
+      if (m[1] === 'rsource' || m[1] === 'orsource') target = path.join(path.dirname(rel), target);
+      target = path.normalize(target);
+      if (target.includes('*')) for (const f of globOne(root, target)) visit(f);
+      else visit(target);
+    }
+  };
+  visit('Kconfig');
+  return { symbols, texts };
+}
+
+/**
+ * KernelKnowledge from the quick index, reading the whole tree only when a "why" is asked for.
+ * `eager` reads it at once: the caller does so while conf runs, when a "why" is likely needed.
+ */
+export function lazyTreeKnowledge(root: string, arch: KernelArch, opts: { eager?: boolean } = {}): KernelKnowledge {
+  const index = indexKconfigTree(root, arch);
+  let full: KernelKnowledge | undefined;
+  const explainer = () => (full ??= treeKnowledge(readKconfigTree(root, arch, index.texts)));
+  if (opts.eager) explainer();
+  return {
+    hasSymbol: (s) => index.symbols.has(s),
+    symbolType: (s) => index.symbols.get(s)?.type,
+    hasPrompt: (s) => index.symbols.get(s)?.prompt ?? false,
+    explain: (s, config) => explainer().explain(s, config),
+    suggestFix: (s, config) => explainer().suggestFix?.(s, config),
+  };
 }
 
 const TRI = ['n', 'm', 'y'];
@@ -495,13 +589,15 @@ export function confEnv(treeAbs: string, arch: KernelArch, version: string): Nod
   const kb = KBUILD_ARCH[arch];
   const cross = process.env.CROSS_COMPILE ?? '';
   const cc = process.env.CC ?? `${cross}gcc`;
-  const ccVersion = spawnSync(cc, ['--version'], { encoding: 'utf8' });
-  return {
+  const ccVersion = spawnSync(cc.split(' ')[0], [...cc.split(' ').slice(1), '--version'], { encoding: 'utf8' });
+  const ccVersionText = (ccVersion.stdout ?? '').split('\n')[0] ?? '';
+  const env: NodeJS.ProcessEnv = {
     srctree: treeAbs, objtree: '.', ARCH: kb.arch, SRCARCH: kb.srcarch, HEADER_ARCH: kb.srcarch, KERNELVERSION: version,
     CC: cc, LD: process.env.LD ?? `${cross}ld`, NM: `${cross}nm`, OBJCOPY: `${cross}objcopy`, HOSTCC: 'gcc', HOSTCXX: 'g++',
-    CC_VERSION_TEXT: (ccVersion.stdout ?? '').split('\n')[0] ?? '', CLANG_FLAGS: '', USERCFLAGS: '', USERLDFLAGS: '',
+    CC_VERSION_TEXT: ccVersionText, CLANG_FLAGS: '', USERCFLAGS: '', USERLDFLAGS: '',
     RUSTC: 'rustc', BINDGEN: 'bindgen', PAHOLE: 'pahole', CROSS_COMPILE: cross, CROSS_COMPILE_COMPAT: '',
   };
+  return env;
 }
 
 /** The arch's defconfig as shipped in the tree (what `make defconfig` starts from). */

@@ -7,8 +7,7 @@ import fs from 'node:fs';
 
 import { isKernelArch, KERNEL_ARCHES, type KernelArch } from './arch.js';
 import { evaluate, summarize, type Finding, type KernelKnowledge } from './check.js';
-import { parseFragment, type KconfigValue, type ParsedFragment } from './fragment.js';
-import { readKconfigTree, resolveWithKernel, treeKnowledge, kernelTreeVersion, KBUILD_ARCH } from './kconfig.js';
+import { parseFragment, type ParsedFragment } from './fragment.js';
 import { parseKernelVersion, shortVersion, type KernelVersion } from './version.js';
 import { UserError } from '../errors.js';
 import { failsRun, type ValidateReport } from '../report/types.js';
@@ -138,8 +137,10 @@ export async function runValidate(opts: ValidateOptions): Promise<ValidateReport
     }
   }
   let treeVersion: string | undefined;
-  if (opts.kernelSource) {
-    treeVersion = kernelTreeVersion(opts.kernelSource);
+  // The kernel-tree code is loaded only when a tree is given.
+  const kconfig = opts.kernelSource ? await import('./kconfig.js') : undefined;
+  if (opts.kernelSource && kconfig) {
+    treeVersion = kconfig.kernelTreeVersion(opts.kernelSource);
     const tv = parseKernelVersion(treeVersion);
     if (version && (tv.major !== version.major || tv.minor !== version.minor)) {
       inputFindings.push({
@@ -161,19 +162,21 @@ export async function runValidate(opts: ValidateOptions): Promise<ValidateReport
   let tree: KernelKnowledge | undefined;
   let kernelSource: ValidateReport['kernelSource'];
   let mode: ValidateReport['mode'] = 'fragments';
-  if (opts.kernelSource) {
-    const pending = resolveWithKernel({
+  if (opts.kernelSource && kconfig) {
+    const pending = kconfig.resolveWithKernel({
       tree: opts.kernelSource, arch, fragments, cacheDir: opts.cacheDir,
       baseConfig: fullConfig ? { text: texts.get(fullConfig.file) ?? '', file: fullConfig.file } : undefined,
     });
     // Read the Kconfig files while the kernel's conf runs.
-    const knowledge = treeKnowledge(readKconfigTree(opts.kernelSource, arch));
+    // With fragments, some value may not survive and need its "why": read the tree now, in
+    // parallel with conf, rather than after it.
+    const knowledge = kconfig.lazyTreeKnowledge(opts.kernelSource, arch, { eager: fragments.some((f) => f.entries.length > 0) });
     const resolved = await pending;
     config = resolved.config;
     tree = knowledge;
     mode = 'kernel-source';
     from = opts.machine ? 'machine' : opts.arch ? 'options' : 'kernel-source';
-    kernelSource = { path: opts.kernelSource, version: treeVersion!, steps: [`ARCH=${KBUILD_ARCH[arch].arch}`, ...resolved.steps] };
+    kernelSource = { path: opts.kernelSource, version: treeVersion!, steps: [`ARCH=${kconfig.KBUILD_ARCH[arch].arch}`, ...resolved.steps] };
   } else if (fullConfig) {
     config = fullConfig;
     mode = 'config';
@@ -227,9 +230,3 @@ export async function runValidate(opts: ValidateOptions): Promise<ValidateReport
 function mismatch(frag: ParsedFragment, message: string, fix: string): Finding {
   return { class: 'input', check: 'target', severity: 'warning', file: frag.file, line: frag.header?.line, message, fix };
 }
-
-/** For callers that hold values rather than files (tests, the generator). */
-export function configMap(frag: ParsedFragment): Map<string, KconfigValue> {
-  return new Map(frag.entries.map((e) => [e.symbol, e.value]));
-}
-

@@ -1,8 +1,12 @@
-import semver from 'semver';
+// Only the semver functions used here (not the whole package): validate's start-up time counts.
+import type { SemVer } from 'semver';
+import coerce from 'semver/functions/coerce.js';
+import lt from 'semver/functions/lt.js';
+import gte from 'semver/functions/gte.js';
 import { UserError } from '../errors.js';
 
 /** A kernel version as the rule data compares it: major.minor.patch, nothing else. */
-export type KernelVersion = semver.SemVer;
+export type KernelVersion = SemVer;
 
 /** A half-open kernel version range: `from` inclusive, `until` exclusive; either may be absent. */
 export interface VersionRange {
@@ -24,7 +28,7 @@ export function parseKernelVersion(text: string, where?: string): KernelVersion 
       hint: 'write it as the kernel does, e.g. 6.6, 6.6.52, 3.9.11 or 6.1.0-56-amd64',
     });
   }
-  const v = semver.coerce(trimmed);
+  const v = coerce(trimmed);
   if (!v) {
     throw new UserError(`not a kernel version: '${text}'`, { where, hint: 'e.g. 6.6.52' });
   }
@@ -34,8 +38,8 @@ export function parseKernelVersion(text: string, where?: string): KernelVersion 
 /** True when `version` lies in `range` (from inclusive, until exclusive). */
 export function inVersionRange(version: KernelVersion, range: VersionRange | undefined): boolean {
   if (!range) return true;
-  if (range.from && semver.lt(version, coerceStrict(range.from))) return false;
-  if (range.until && semver.gte(version, coerceStrict(range.until))) return false;
+  if (range.from && lt(version, coerceStrict(range.from))) return false;
+  if (range.until && gte(version, coerceStrict(range.until))) return false;
   return true;
 }
 
@@ -47,8 +51,8 @@ export function describeRange(range: VersionRange | undefined): string {
   return `< ${range.until}`;
 }
 
-function coerceStrict(s: string): semver.SemVer {
-  const v = semver.coerce(s);
+function coerceStrict(s: string): SemVer {
+  const v = coerce(s);
   if (!v) throw new Error(`rule data holds a bad version: ${s}`);
   return v;
 }

@@ -1,0 +1,131 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { parseFragment, printFragment, type FragmentEntry, type KconfigValue } from '../../src/kernel/fragment.js';
+
+describe('kernel fragment printer and parser', () => {
+  it('prints every value kind the way Kconfig writes it, with why-comments above', () => {
+    const text = printFragment([
+      { symbol: 'KEXEC', value: { kind: 'y' }, comment: 'load the capture kernel' },
+      { symbol: 'USB_STORAGE', value: { kind: 'm' } },
+      { symbol: 'DEBUG_INFO_REDUCED', value: { kind: 'n' }, comment: 'crash needs full types' },
+      { symbol: 'LOCALVERSION', value: { kind: 'string', value: '-kdump "x" \\ y' } },
+      { symbol: 'NR_CPUS', value: { kind: 'int', value: '-4' } },
+      { symbol: 'PHYSICAL_START', value: { kind: 'hex', value: '0x1000000' } },
+    ]);
+    expect(text).to.equal(
+      [
+        '# load the capture kernel',
+        'CONFIG_KEXEC=y',
+        'CONFIG_USB_STORAGE=m',
+        '',
+        '# crash needs full types',
+        '# CONFIG_DEBUG_INFO_REDUCED is not set',
+        'CONFIG_LOCALVERSION="-kdump \\"x\\" \\\\ y"',
+        'CONFIG_NR_CPUS=-4',
+        'CONFIG_PHYSICAL_START=0x1000000',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('refuses entries it could not read back the same (a programming error)', () => {
+    expect(() => printFragment([{ symbol: 'CONFIG_X', value: { kind: 'y' } }])).to.throw(/without CONFIG_/);
+    expect(() => printFragment([{ symbol: 'X', value: { kind: 'y' }, comment: 'two\nlines' }])).to.throw(/one line/);
+    expect(() => printFragment([{ symbol: 'X', value: { kind: 'hex', value: '1000' } }])).to.throw(/0x/);
+    expect(() => printFragment([{ symbol: 'X', value: { kind: 'y' }, comment: 'CONFIG_Y is not set' }])).to.throw(/setting/);
+  });
+
+  it('property: any fragment the printer writes, the parser reads back identically', () => {
+    const symbol = fc.stringMatching(/^[A-Z0-9_]{1,24}$/);
+    const value: fc.Arbitrary<KconfigValue> = fc.oneof(
+      fc.constantFrom<KconfigValue>({ kind: 'y' }, { kind: 'm' }, { kind: 'n' }),
+      fc.string({ unit: 'binary', maxLength: 30 }).filter((s) => !/[\r\n]/.test(s)).map((s): KconfigValue => ({ kind: 'string', value: s })),
+      fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }).map((n): KconfigValue => ({ kind: 'int', value: n.toString() })),
+      fc.bigInt({ min: 0n, max: 2n ** 64n }).map((n): KconfigValue => ({ kind: 'hex', value: `0x${n.toString(16)}` })),
+    );
+    const comment = fc.option(
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }).filter((c) => !/[\r\n]/.test(c) && c === c.trim() && c !== '' && !/^CONFIG_/.test(c)),
+      { nil: undefined },
+    );
+    const entries = fc.uniqueArray(fc.record({ symbol, value, comment }), { selector: (e) => e.symbol, maxLength: 20 });
+    fc.assert(
+      fc.property(entries, (list) => {
+        const clean: FragmentEntry[] = list.map((e) => (e.comment === undefined ? { symbol: e.symbol, value: e.value } : e));
+        const text = printFragment(clean);
+        const parsed = parseFragment(text, 'p.cfg');
+        expect(parsed.problems).to.deep.equal([]);
+        const back = parsed.entries.map((e) => (e.comment === undefined ? { symbol: e.symbol, value: e.value } : { symbol: e.symbol, value: e.value, comment: e.comment }));
+        expect(back).to.deep.equal(clean);
+        expect(printFragment(back)).to.equal(text);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('gives every entry its file and line', () => {
+    const p = parseFragment('# head\n\nCONFIG_A=y\n# why b\n# CONFIG_B is not set\n', 'x.cfg');
+    expect(p.entries.map((e) => [e.symbol, e.file, e.line, e.comment])).to.deep.equal([
+      ['A', 'x.cfg', 3, undefined],
+      ['B', 'x.cfg', 5, 'why b'],
+    ]);
+    expect(p.fullConfig).to.equal(false);
+  });
+
+  it('recognises a kernel-written .config by its header', () => {
+    const p = parseFragment('#\n# Automatically generated file; DO NOT EDIT.\n# Linux/x86 6.1.0 Kernel Configuration\n#\nCONFIG_X86_64=y\n', '.config');
+    expect(p.fullConfig).to.equal(true);
+    expect(p.header).to.deep.equal({ arch: 'x86', version: '6.1.0', line: 3 });
+  });
+
+  // Every malformed input, with the message and fix it must produce.
+  const cases: { line: string; code: string; severity: 'error' | 'warning'; message: RegExp; fix: RegExp; kept?: boolean }[] = [
+    { line: '#CONFIG_FOO is not set', code: 'not-set-variant', severity: 'error', message: /plain comment/, fix: /'# CONFIG_FOO is not set'/ },
+    { line: '# CONFIG_FOO  is not set', code: 'not-set-variant', severity: 'error', message: /plain comment/, fix: /'# CONFIG_FOO is not set'/ },
+    { line: '#  CONFIG_FOO is not set', code: 'not-set-variant', severity: 'error', message: /plain comment/, fix: /'# CONFIG_FOO is not set'/ },
+    { line: '# CONFIG_FOO is NOT set', code: 'not-set-variant', severity: 'error', message: /plain comment/, fix: /'# CONFIG_FOO is not set'/ },
+    { line: 'CONFIG_FOO is not set', code: 'not-set-variant', severity: 'error', message: /needs the leading '# '/, fix: /'# CONFIG_FOO is not set'/ },
+    { line: '# CONFIG_FOO is unset', code: 'not-set-variant', severity: 'error', message: /reads it as a comment/, fix: /is not set/ },
+    { line: '# CONFIG_FOO=y', code: 'commented-assignment', severity: 'warning', message: /commented-out/, fix: /remove the '#'/ },
+    { line: '# CONFIG_FOO=n', code: 'commented-assignment', severity: 'warning', message: /commented-out/, fix: /'# CONFIG_FOO is not set'/ },
+    { line: '# CONFIG_FOO is not set # off', code: 'trailing-text', severity: 'warning', message: /after "is not set"/, fix: /alone/, kept: true },
+    { line: 'CONFIG_FOO = y', code: 'whitespace', severity: 'error', message: /drops the line/, fix: /CONFIG_FOO=y/ },
+    { line: '  CONFIG_FOO=y', code: 'whitespace', severity: 'error', message: /whitespace/, fix: /CONFIG_FOO=y/ },
+    { line: 'FOO=y', code: 'missing-prefix', severity: 'error', message: /no CONFIG_ prefix/, fix: /CONFIG_FOO=y/ },
+    { line: 'config_foo=y', code: 'missing-prefix', severity: 'error', message: /no CONFIG_ prefix/, fix: /CONFIG_FOO=y/ },
+    { line: 'CONFIG_FOO="abc', code: 'bad-quoting', severity: 'error', message: /no closing quote/, fix: /close the string/ },
+    { line: 'CONFIG_FOO="a"b"', code: 'bad-quoting', severity: 'error', message: /after the closing quote/, fix: /escape quotes/ },
+    { line: "CONFIG_FOO='abc'", code: 'bad-quoting', severity: 'error', message: /single quotes/, fix: /CONFIG_FOO="abc"/ },
+    { line: 'CONFIG_FOO="abc" # why', code: 'trailing-text', severity: 'warning', message: /after the closing quote/, fix: /own line/, kept: true },
+    { line: 'CONFIG_FOO=', code: 'empty-value', severity: 'error', message: /empty value/, fix: /CONFIG_FOO=""/ },
+    { line: 'CONFIG_FOO=yes', code: 'bad-value', severity: 'error', message: /not a Kconfig value/, fix: /CONFIG_FOO=y$/ },
+    { line: 'CONFIG_FOO=off', code: 'bad-value', severity: 'error', message: /not a Kconfig value/, fix: /'# CONFIG_FOO is not set'/ },
+    { line: 'CONFIG_FOO=Y', code: 'bad-value', severity: 'error', message: /upper case/, fix: /CONFIG_FOO=y/ },
+    { line: 'CONFIG_FOO=1000abc', code: 'bad-value', severity: 'error', message: /hex number without 0x/, fix: /CONFIG_FOO=0x1000abc/ },
+    { line: 'CONFIG_FOO=-kdump', code: 'unquoted-string', severity: 'error', message: /double quotes/, fix: /CONFIG_FOO="-kdump"/ },
+    { line: 'CONFIG_FOO=y # on', code: 'trailing-text', severity: 'warning', message: /text after the value/, fix: /CONFIG_FOO=y/, kept: true },
+    { line: 'just some words', code: 'malformed', severity: 'error', message: /not a Kconfig line/, fix: /comments with #/ },
+  ];
+  for (const c of cases) {
+    it(`flags ${JSON.stringify(c.line)} as ${c.code} with its fix`, () => {
+      const p = parseFragment(`CONFIG_OK=y\n${c.line}\n`, 'bad.cfg');
+      expect(p.problems, JSON.stringify(p.problems)).to.have.length(1);
+      const [problem] = p.problems;
+      expect(problem).to.include({ file: 'bad.cfg', line: 2, code: c.code, severity: c.severity, raw: c.line });
+      expect(problem.message).to.match(c.message);
+      expect(problem.fix).to.match(c.fix);
+      expect(p.entries.map((e) => e.symbol)).to.deep.equal(c.kept ? ['OK', 'FOO'] : ['OK']);
+    });
+  }
+
+  it('ignores a UTF-8 byte order mark before the first line', () => {
+    const p = parseFragment('\uFEFFCONFIG_A=y\n', 'bom.cfg');
+    expect(p.problems).to.deep.equal([]);
+    expect(p.entries.map((e) => e.symbol)).to.deep.equal(['A']);
+  });
+
+  it('flags DOS line endings once per file', () => {
+    const p = parseFragment('CONFIG_A=y\r\nCONFIG_B="x"\r\n', 'dos.cfg');
+    expect(p.problems.map((x) => [x.code, x.line])).to.deep.equal([['crlf', 1]]);
+    expect(p.entries.map((e) => e.value)).to.deep.equal([{ kind: 'y' }, { kind: 'string', value: 'x' }]);
+  });
+});
