@@ -1,6 +1,6 @@
 /**
- * The rule table of docs/validate.md, rendered from KDUMP_RULES and SYMBOL_FACTS so the
- * documentation cannot drift from the data (a test compares them; `npm run docs:validate`
+ * The rule table of the README, rendered from KDUMP_RULES and SYMBOL_FACTS so the
+ * documentation cannot drift from the data (a test compares them; `npm run docs`
  * rewrites the section between the markers).
  */
 import fs from 'node:fs';
@@ -9,7 +9,7 @@ import { formatEntryLine } from './fragment.js';
 import { KDUMP_RULES, SYMBOL_FACTS, type RuleScope } from './rules.js';
 import { describeRange } from './version.js';
 
-export const RULES_BEGIN = '<!-- kdump-rules:begin (generated from src/kernel/rules.ts by `npm run docs:validate`) -->';
+export const RULES_BEGIN = '<!-- kdump-rules:begin (generated from src/kernel/rules.ts by `npm run docs`) -->';
 export const RULES_END = '<!-- kdump-rules:end -->';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
