@@ -35,6 +35,14 @@ describe('layer planner', () => {
     ]);
   });
 
+  it("the layer README passes yocto-check-layer's README test (maintainer, patch, e-mail; no word that makes it skip)", () => {
+    const readme = layerFor('as5712').get('README.md');
+    expect(readme).to.match(/maintainer/i);
+    expect(readme).to.match(/patch/i);
+    expect(readme).to.match(/[\w.+-]+@[\w-]+\.[\w.]+/);
+    expect(readme, 'yocto-check-layer skips its README checks when the text says README').not.to.match(/readme/i);
+  });
+
   it('is deterministic: the same configuration gives identical files in the same order', () => {
     expect(layerFor('qemuarm64').files).to.deep.equal(layerFor('qemuarm64').files);
   });
