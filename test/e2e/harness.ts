@@ -459,3 +459,34 @@ fi
 }
 
 export const e2eDir = path.join(cacheDir, 'e2e');
+
+/**
+ * A real vmcore (kdump-compressed, -d 31) of a real crash, for host-side runs of `save`
+ * (makedumpfile reads its own output as input). Kept by the end-to-end test in .cache/e2e;
+ * made here with one crash under QEMU when absent.
+ */
+export async function realVmcore(): Promise<string> {
+  const file = path.join(e2eDir, 'vmcore.kdump');
+  if (fs.existsSync(file)) return file;
+  const kernel = ensureKernel();
+  const initramfs = buildInitramfs(kernel);
+  const disk = path.join(e2eDir, 'vmcore-disk.img');
+  makeDisk(disk, {
+    kernel, initramfs, scenario: scenario(runMarker()),
+    kdumpConf: 'path /data/core\ncore_collector makedumpfile -c --message-level 1 -d 31\narchive none\nfinal_action reboot\nfailure_action reboot\n',
+  });
+  const g = new Guest({ kernel, initramfs, disk, logFile: path.join(e2eDir, 'logs/vmcore.log') });
+  try {
+    await g.waitExit(10 * 60_000);
+  } finally {
+    await g.kill();
+  }
+  const out = path.join(e2eDir, 'vmcore-core');
+  extractFromDisk(disk, '/core', out);
+  const dumps = fs.readdirSync(path.join(out, 'core')).filter((e) => /^kdump-[0-9-]+-[0-9a-f]+$/.test(e));
+  if (dumps.length !== 1) throw new Error(`expected one saved dump, found: ${dumps.join(' ')}\n${g.tail()}`);
+  fs.copyFileSync(path.join(out, 'core', dumps[0], 'vmcore'), `${file}.tmp`);
+  fs.renameSync(`${file}.tmp`, file);
+  fs.rmSync(disk, { force: true });
+  return file;
+}
