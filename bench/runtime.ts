@@ -41,8 +41,9 @@ function runtimeConf(key: string, lines: string): string {
 const RUNTIME_CONFS: Record<string, string> = {
   'rt-seed': `core_collector makedumpfile -c ${collectorOpts}\narchive tar.gz\narchive_stage capture`,
   'rt-lzo-gz': `core_collector makedumpfile -l ${collectorOpts}\narchive tar.gz\narchive_stage capture`,
-  'rt-lzo-boot': `core_collector makedumpfile -l ${collectorOpts}\narchive tar.gz\narchive_stage boot\nrecompress makedumpfile -c ${collectorOpts}`,
-  'rt-raw-boot': `core_collector makedumpfile ${collectorOpts}\narchive tar.gz\narchive_stage boot\nrecompress makedumpfile -c ${collectorOpts}`,
+  'rt-lzo-boot': `core_collector makedumpfile -l ${collectorOpts}\narchive tar.gz\narchive_stage boot`,
+  'rt-raw-boot': `core_collector makedumpfile ${collectorOpts}\narchive tar.gz\narchive_stage boot`,
+  'rt-lzo-boot-zlib': `core_collector makedumpfile -l ${collectorOpts}\narchive tar.gz\narchive_stage boot\nrecompress makedumpfile -c ${collectorOpts}`,
 };
 
 const VARIANTS: Variant[] = [
@@ -67,7 +68,7 @@ const VARIANTS: Variant[] = [
   },
   ...Object.keys(RUNTIME_CONFS).map((k) => ({
     key: k,
-    label: `ops-kdump save: ${RUNTIME_CONFS[k].split('\n').map((l) => l.replace(/^core_collector makedumpfile /, '').replace(` ${collectorOpts}`, '')).join(', ')}`,
+    label: `ops-kdump: ${RUNTIME_CONFS[k].split('\n').map((l) => l.replace(/^core_collector /, '').replace(` ${collectorOpts}`, ' -d 31').replace(/^archive_stage /, 'stage ')).join(', ')}`,
     capture: `KDUMP_CONF=/data/bench-conf/${k}.conf ops-kdump save >/dev/null 2>&1`,
     deferred: `KDUMP_CONF=/data/bench-conf/${k}.conf ops-kdump archive >/dev/null 2>&1; sync`,
     result: 'kdump-*',

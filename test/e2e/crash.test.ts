@@ -2,15 +2,16 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  buildInitramfs, e2eDir, ensureKernel, extractFromDisk, Guest, makeDisk, runMarker, scenario, sh,
+  buildInitramfs, e2eDir, ensureKernel, extractFromDisk, Guest, makeDisk, runMarker, scenario, sh, writeDiskFile,
   type Initramfs, type Kernel,
 } from './harness.js';
 
-/** kdump.conf the generator writes by default, with the dump path on the test disk. */
+/** The seed pipeline (zlib dump, tar.gz in the capture kernel), dump path on the test disk. */
 export const E2E_CONF = `# written by the end-to-end test
 path /data/core
 core_collector makedumpfile -c --message-level 1 -d 31
 archive tar.gz
+archive_stage capture
 archive_files /etc/os-release
 keep 3
 min_free_mb 64
@@ -133,5 +134,49 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
     const out = path.join(e2eDir, 'crash-2-core');
     extractFromDisk(disk, '/core', out);
     sh('tar', ['-tzf', path.join(out, 'core', firstArchive)]);
+  });
+
+  it('with the default configuration: a fast lzo dump in the capture kernel, archived at the next boot', async () => {
+    expect(firstArchive, 'needs the archive of the first test').to.not.equal('');
+    // Only the dump path: every other key takes the runtime's default.
+    writeDiskFile(disk, '/etc/kdump.conf', 'path /data/core\n');
+    const g = new Guest({ kernel, initramfs, disk, logFile: path.join(e2eDir, 'logs/crash-4-default.log') });
+    try {
+      await g.waitFor(/KDL-CAPTURE-UP/, 300_000, 'capture kernel up');
+      await g.waitExit(300_000);
+    } finally {
+      await g.kill();
+    }
+    expect(g.output).to.match(/ops-kdump: archive deferred to the next boot/);
+    expect(g.output).to.match(/ops-kdump: removing interrupted leftover kdump-\S+\.incomplete/);
+    expect(g.output).to.match(/ops-kdump: running final action: reboot/);
+    const g2 = new Guest({ kernel, initramfs, disk, extraAppend: 'kdl.mode=inspect', logFile: path.join(e2eDir, 'logs/crash-5-archive.log') });
+    try {
+      await g2.waitFor(/KDL-INSPECTED/, 600_000);
+    } finally {
+      await g2.kill();
+    }
+    expect(consoleLines(g2, 'KDL-LOAD-RC=')[0]).to.equal('0');
+    expect(consoleLines(g2, 'KDL-STATUS ')).to.include('loaded=1');
+    const list = consoleLines(g2, 'KDL-LIST ').map((l) => l.split('\t'));
+    expect(list.map((c) => c[1]), JSON.stringify(list)).to.deep.equal(['complete', 'complete']);
+    expect(list[0][0]).to.equal(firstArchive);
+    const second = list[1][0];
+    expect(second).to.match(/^kdump-\d{8}-\d{6}-[0-9a-f]+\.tar\.gz$/);
+
+    const out = path.join(e2eDir, 'crash-4-core');
+    extractFromDisk(disk, '/core', out);
+    const x = path.join(e2eDir, 'crash-4-x');
+    fs.rmSync(x, { recursive: true, force: true });
+    fs.mkdirSync(x);
+    sh('tar', ['-xzf', path.join(out, 'core', second), '-C', x]);
+    const top = path.join(x, second.replace(/\.tar\.gz$/, ''));
+    const meta = fs.readFileSync(path.join(top, 'metadata.txt'), 'utf8');
+    expect(meta).to.match(/^dump_format=kdump-lzo$/m);
+    expect(meta).to.match(/^archive_stage=boot$/m);
+    expect(meta).to.match(/^result=complete$/m);
+    const hostDmesg = path.join(x, 'host-dmesg.txt');
+    sh('makedumpfile', ['--dump-dmesg', path.join(top, 'vmcore'), hostDmesg]);
+    expect(fs.readFileSync(hostDmesg, 'utf8')).to.include(marker);
   });
 });

@@ -274,6 +274,18 @@ export function extractFromDisk(image: string, inside: string, dest: string): vo
   sh('debugfs', ['-R', `rdump ${inside} ${dest}`, image]);
 }
 
+/** Replaces (or creates) one file inside an ext4 image, without mounting it. */
+export function writeDiskFile(image: string, inside: string, content: string): void {
+  const tmp = `${image}.write-tmp`;
+  fs.writeFileSync(tmp, content);
+  try {
+    spawnSync('debugfs', ['-w', '-R', `rm ${inside}`, image], { encoding: 'utf8' });
+    sh('debugfs', ['-w', '-R', `write ${tmp} ${inside}`, image]);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
 /** Lists a directory inside an ext4 image. */
 export function listDisk(image: string, inside: string): string[] {
   const out = sh('debugfs', ['-R', `ls -l ${inside}`, image]);
@@ -440,6 +452,9 @@ case " $(cat /proc/cmdline) " in
 esac
 if [ "$KDL_MODE" = inspect ]; then
   /etc/init.d/ops-kdump start; echo "KDL-LOAD-RC=$?"
+  # The init script archives deferred dumps in the background: wait for it (bounded).
+  i=0
+  while [ -n "$(ops-kdump list -m | awk -F '\t' '$2 == "pending"')" ] && [ $i -lt 600 ]; do sleep 1; i=$((i + 1)); done
   sleep 1
   ops-kdump list -m | sed 's/^/KDL-LIST /'
   ops-kdump status -m | sed 's/^/KDL-STATUS /'

@@ -56,11 +56,11 @@ dmesg no
         });
       });
 
-      it('uses the seed defaults when the file is missing', () => {
+      it('uses the documented defaults when the file is missing (lzo in the capture kernel, tar.gz at boot)', () => {
         const r = piece(shell.argv, PRINT_CONF, { KDUMP_CONF: path.join(t.dir, 'absent.conf') });
         expect(kv(r.stdout)).to.deep.include({
-          rc: '0', path: '/var/core/kernel-core', collector: 'makedumpfile -c --message-level 1 -d 31', archive: 'tar.gz',
-          keep: '3', min: '64', failure: 'reboot', final: 'reboot', stage: 'capture',
+          rc: '0', path: '/var/core/kernel-core', collector: 'makedumpfile -l --message-level 1 -d 31', archive: 'tar.gz',
+          keep: '3', min: '64', failure: 'reboot', final: 'reboot', stage: 'boot',
         });
       });
 
