@@ -11,7 +11,7 @@
  *          + the variant's work in the capture kernel (measured in the guest).
  * Work deferred to the next boot is timed separately and does not count as downtime.
  *
- *   node dist/bench/runtime.js              the side-by-side table
+ *   node dist/bench/runtime.js [--rounds 3] the side-by-side table
  *   node dist/bench/runtime.js --crashkernel 128,112,96,88,80
  *                                           the smallest crashkernel that still captures
  */
@@ -75,11 +75,18 @@ const VARIANTS: Variant[] = [
   })),
 ];
 
-function benchCaptureScript(): string {
+/**
+ * The capture-kernel script: `rounds` rounds of every variant, interleaved so that drift in
+ * the emulator's speed hits all of them alike; outputs of all but the last round are removed
+ * (disk space). Deferred work and sizes come from the last round.
+ */
+function benchCaptureScript(rounds: number): string {
   const lines = ['mkdir -p /data/bench', 'cs() { read -r u _ </proc/uptime; echo "$u"; }'];
-  for (const v of VARIANTS) {
-    lines.push(`D=/data/bench/${v.key}; mkdir -p $D; sync; echo 3 > /proc/sys/vm/drop_caches`);
-    lines.push(`t0=$(cs); ${v.capture}; t1=$(cs); echo "KDL-BENCH-CAPTURE ${v.key} $t0 $t1"`);
+  for (let r = 1; r <= rounds; r++) {
+    for (const v of VARIANTS) {
+      lines.push(`D=/data/bench/${v.key}; rm -rf $D; mkdir -p $D; sync; echo 3 > /proc/sys/vm/drop_caches`);
+      lines.push(`t0=$(cs); ${v.capture}; t1=$(cs); echo "KDL-BENCH-CAPTURE ${v.key} $t0 $t1"`);
+    }
   }
   for (const v of VARIANTS) {
     if (!v.deferred) continue;
@@ -93,16 +100,21 @@ function benchCaptureScript(): string {
   return lines.join('\n');
 }
 
-async function sideBySide(): Promise<void> {
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+async function sideBySide(rounds: number): Promise<void> {
   const kernel = ensureKernel();
   const initramfs = buildInitramfs(kernel);
   const disk = path.join(e2eDir, 'bench-disk.img');
   const extra: Record<string, string> = {};
   for (const [k, c] of Object.entries(RUNTIME_CONFS)) extra[`bench-conf/${k}.conf`] = runtimeConf(k, c);
   makeDisk(disk, {
-    kernel, initramfs, sizeMiB: 1024, extra,
+    kernel, initramfs, sizeMiB: 2048, extra,
     kdumpConf: 'path /data/core\nfinal_action none\nfailure_action none\n',
-    scenario: scenario(runMarker(), benchCaptureScript()),
+    scenario: scenario(runMarker(), benchCaptureScript(rounds)),
   });
   const g = new Guest({ kernel, initramfs, disk, logFile: path.join(e2eDir, 'logs/bench.log') });
   try {
@@ -114,24 +126,28 @@ async function sideBySide(): Promise<void> {
   const tUp = g.timeOf(/^KDL-CAPTURE-UP/);
   if (tCrash === undefined || tUp === undefined) throw new Error('crash or capture markers missing');
   const captureUp = (tUp - tCrash) / 1000;
-  const times = new Map<string, number>();
+  const times = new Map<string, number[]>();
   const deferred = new Map<string, number>();
   const sizes = new Map<string, number>();
   for (const line of g.output.split('\n')) {
     const m = /^KDL-BENCH-(CAPTURE|DEFERRED|SIZE) (\S+) (\S+) (\S+)/.exec(line.trim());
     if (!m) continue;
     if (m[1] === 'SIZE') sizes.set(m[2], Number(m[3]));
-    else (m[1] === 'CAPTURE' ? times : deferred).set(m[2], Number(m[4]) - Number(m[3]));
+    else if (m[1] === 'CAPTURE') times.set(m[2], [...(times.get(m[2]) ?? []), Number(m[4]) - Number(m[3])]);
+    else deferred.set(m[2], Number(m[4]) - Number(m[3]));
   }
-  const floor = captureUp + (times.get('a-raw') ?? NaN);
+  const work = (k: string): number => median(times.get(k) ?? []);
+  const floor = captureUp + work('a-raw');
   const seedSize = sizes.get('b-seed') ?? NaN;
   const mib = (b: number): string => (b / 1048576).toFixed(1);
   console.log(`kernel ${kernel.release}, QEMU TCG, 1 CPU, 1024 MiB guest, crashkernel=128M`);
-  console.log(`crash -> capture kernel running: ${captureUp.toFixed(1)} s (common to all rows)\n`);
+  console.log(`crash -> capture kernel running: ${captureUp.toFixed(1)} s (common to all rows); capture-kernel work: median of ${rounds} rounds`);
+  for (const v of VARIANTS) console.log(`  ${v.key}: ${(times.get(v.key) ?? []).map((x) => x.toFixed(2)).join(' ')} s`);
+  console.log('');
   console.log('| pipeline | capture-kernel work (s) | downtime (s) | vs (a) | next-boot work (s) | final archive (MiB) | vs (b) |');
   console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const v of VARIANTS) {
-    const w = times.get(v.key) ?? NaN;
+    const w = work(v.key);
     const down = captureUp + w;
     const size = sizes.get(v.key) ?? NaN;
     const d = deferred.get(v.key);
@@ -172,5 +188,6 @@ const i = process.argv.indexOf('--crashkernel');
 if (i >= 0) {
   await crashkernelSearch((process.argv[i + 1] ?? '128,112,96,88,80,72').split(','));
 } else {
-  await sideBySide();
+  const r = process.argv.indexOf('--rounds');
+  await sideBySide(r >= 0 ? Number(process.argv[r + 1]) : 3);
 }

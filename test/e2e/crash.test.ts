@@ -129,6 +129,10 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
     expect(status).to.include('loaded=0');
     expect(status).to.include(`last_dump=${partial[0][0]}`);
     expect(status).to.include('last_dump_state=incomplete');
+    const checks = consoleLines(g2, 'KDL-TEST ');
+    expect(checks).to.include('FAIL  memory reserved for the capture kernel (0 MiB)');
+    expect(checks).to.include('FAIL  capture kernel loaded');
+    expect(checks).to.include('PASS  dump path /data/core writable');
 
     // The earlier archive is still a valid, complete gzip'd tar.
     const out = path.join(e2eDir, 'crash-2-core');
@@ -158,6 +162,9 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
     }
     expect(consoleLines(g2, 'KDL-LOAD-RC=')[0]).to.equal('0');
     expect(consoleLines(g2, 'KDL-STATUS ')).to.include('loaded=1');
+    const checks = consoleLines(g2, 'KDL-TEST ');
+    expect(checks, checks.join('\n')).to.have.length(7);
+    expect(checks.filter((c) => !c.startsWith('PASS  ')), checks.join('\n')).to.deep.equal([]);
     const list = consoleLines(g2, 'KDL-LIST ').map((l) => l.split('\t'));
     expect(list.map((c) => c[1]), JSON.stringify(list)).to.deep.equal(['complete', 'complete']);
     expect(list[0][0]).to.equal(firstArchive);
@@ -178,5 +185,32 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
     const hostDmesg = path.join(x, 'host-dmesg.txt');
     sh('makedumpfile', ['--dump-dmesg', path.join(top, 'vmcore'), hostDmesg]);
     expect(fs.readFileSync(hostDmesg, 'utf8')).to.include(marker);
+  });
+
+  it('a save that fails in the capture kernel runs the configured failure action (halt) and adds no archive', async () => {
+    expect(firstArchive, 'needs the archives of the earlier tests').to.not.equal('');
+    const before = path.join(e2eDir, 'crash-6-before');
+    extractFromDisk(disk, '/core', before);
+    const earlier = fs.readdirSync(path.join(before, 'core')).filter((e) => e.startsWith('kdump-')).sort();
+    expect(earlier).to.have.length(2);
+    // Debian's makedumpfile has no zstd: preflight must refuse rather than write something else.
+    writeDiskFile(disk, '/etc/kdump.conf', 'path /data/core\ncore_collector makedumpfile -z --message-level 1 -d 31\nfailure_action halt\n');
+    const g = new Guest({ kernel, initramfs, disk, logFile: path.join(e2eDir, 'logs/crash-6-halt.log') });
+    try {
+      await g.waitFor(/KDL-CAPTURE-UP/, 300_000, 'capture kernel up');
+      await g.waitFor(/reboot: System halted/, 120_000, 'the guest halting');
+      expect(g.running, 'halt stops the CPU; it does not reset the machine').to.equal(true);
+    } finally {
+      await g.kill();
+    }
+    expect(g.output).to.match(/ops-kdump: save FAILED in step preflight: compressor asked for by core_collector is not compiled into makedumpfile/);
+    expect(g.output).to.match(/ops-kdump: running failure action: halt/);
+    expect(g.output).not.to.match(/KDL-SAVE-RC|KDL-SCENARIO-END/);
+    const after = path.join(e2eDir, 'crash-6-after');
+    extractFromDisk(disk, '/core', after);
+    expect(fs.readdirSync(path.join(after, 'core')).filter((e) => e.startsWith('kdump-')).sort()).to.deep.equal(earlier);
+    for (const e of earlier) {
+      expect(fs.readFileSync(path.join(after, 'core', e)).equals(fs.readFileSync(path.join(before, 'core', e))), e).to.equal(true);
+    }
   });
 });

@@ -458,6 +458,7 @@ if [ "$KDL_MODE" = inspect ]; then
   sleep 1
   ops-kdump list -m | sed 's/^/KDL-LIST /'
   ops-kdump status -m | sed 's/^/KDL-STATUS /'
+  ops-kdump test | sed 's/^/KDL-TEST /'
   echo "KDL-INSPECTED"
 elif [ "$KDL_ROLE" = system ]; then
   echo "${marker}" > /dev/kmsg
