@@ -123,7 +123,7 @@ describe('ops-kdump save against a real vmcore, with faults @slow', function () 
 
   for (const shell of SHELLS) {
     it(`under ${shell.name}: saves a complete tar.gz archive with vmcore, dmesg, os-release and metadata, then the final action`, () => {
-      t = makeTarget(vmcore, 160, `core_collector ${COLLECT}\narchive tar.gz\narchive_files /etc/os-release\nkeep 3\nmin_free_mb 16\nfinal_action poweroff\nfailure_action reboot`);
+      t = makeTarget(vmcore, 160, `core_collector ${COLLECT}\narchive tar.gz\narchive_stage capture\narchive_files /etc/os-release\nkeep 3\nmin_free_mb 16\nfinal_action poweroff\nfailure_action reboot`);
       const r = opsKdump(shell.argv, ['save'], t.env);
       expect(r.code, r.stderr).to.equal(0);
       expect(r.stderr).to.include('running final action: poweroff');
@@ -150,7 +150,7 @@ describe('ops-kdump save against a real vmcore, with faults @slow', function () 
   }
 
   it('rotation keeps the newest `keep` archives and removes the oldest', () => {
-    t = makeTarget(vmcore, 160, `core_collector ${COLLECT}\nkeep 2\nmin_free_mb 16\nfinal_action reboot`);
+    t = makeTarget(vmcore, 160, `core_collector ${COLLECT}\narchive_stage capture\nkeep 2\nmin_free_mb 16\nfinal_action reboot`);
     const r = opsKdump(['dash'], ['save'], t.env);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stderr).to.include(`rotation: removing ${EARLIER[0]}`);
@@ -182,7 +182,7 @@ describe('ops-kdump save against a real vmcore, with faults @slow', function () 
 
   it('an archive that does not fit: the complete dump stays unarchived (pending), no partial archive is left', () => {
     // vmcore (~30 MiB) fits, vmcore plus its tar.gz does not.
-    t = makeTarget(vmcore, 48, `core_collector ${COLLECT}\nmin_free_mb 1\nfailure_action halt`);
+    t = makeTarget(vmcore, 48, `core_collector ${COLLECT}\narchive_stage capture\nmin_free_mb 1\nfailure_action halt`);
     const r = opsKdump(['dash'], ['save'], t.env);
     expectFailure(r, 'archive', 'halt', /could not write the tar.gz archive/);
     expectEarlierIntact(t);
@@ -227,7 +227,7 @@ describe('ops-kdump save against a real vmcore, with faults @slow', function () 
   });
 
   it('/etc/os-release missing: the dump is still archived, flagged, and the failure action runs', () => {
-    t = makeTarget(vmcore, 160, `core_collector ${COLLECT}\nmin_free_mb 1\nfailure_action halt\nfinal_action reboot`);
+    t = makeTarget(vmcore, 160, `core_collector ${COLLECT}\narchive_stage capture\nmin_free_mb 1\nfailure_action halt\nfinal_action reboot`);
     fs.rmSync(t.osRelease);
     const r = opsKdump(['busybox', 'sh'], ['save'], t.env);
     expect(r.code, r.stderr).to.equal(2);
