@@ -90,6 +90,9 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
     expect(meta).to.match(/^step_collect_status=0$/m);
     expect(meta).to.match(/^os_BUILD_ID="e2e"$/m);
     expect(meta).to.match(/^makedumpfile_version=makedumpfile: version 1\.7/m);
+    // load measured the dump size with makedumpfile --mem-usage; save recorded it.
+    expect(g.output).to.match(/ops-kdump: dump estimate: up to \d+ MiB uncompressed at -d 31/);
+    expect(meta).to.match(/^estimate_uncompressed_mib=[1-9]\d*$/m);
 
     // Keep this real vmcore for the host-side fault tests.
     fs.copyFileSync(path.join(top, 'vmcore'), path.join(e2eDir, 'vmcore.kdump'));

@@ -212,6 +212,21 @@ dmesg no
         expect(p.stdout.trim()).to.equal('rc=1');
       });
 
+      it('reads the dump size estimate recorded at load, and only warns when free space is below it', () => {
+        const core = path.join(t.dir, 'core');
+        fs.mkdirSync(core);
+        fs.writeFileSync(path.join(core, '.ops-kdump-estimate'), 'kern_data_bytes=1099511627776\nmeasured=2026-01-01T00:00:00Z\n');
+        const proc = path.join(t.dir, 'proc');
+        fs.mkdirSync(proc);
+        fs.writeFileSync(path.join(proc, 'mounts'), `/dev/sda1 / ext4 rw 0 0\n`);
+        fs.writeFileSync(path.join(proc, 'vmcore'), 'x');
+        const f = path.join(t.dir, 'k.conf');
+        fs.writeFileSync(f, `path ${core}\nmin_free_mb 1\n`);
+        const r = piece(shell.argv, `parse_config; estimate_mb; preflight "${proc}/vmcore"; echo "rc=$?"`, { KDUMP_PROC: proc, KDUMP_CONF: f });
+        expect(r.stdout.trim().split('\n')).to.deep.equal(['1048576', 'rc=0']);
+        expect(r.stderr).to.match(/warning: \d+ MiB free on .*; an uncompressed dump was estimated at up to 1048576 MiB/);
+      });
+
       it('derives dump format and level from the collector line', () => {
         const r = piece(shell.argv, 'for c in "makedumpfile -E -f --message-level 1 -d 31" "makedumpfile -c --message-level 1 -d 31" "makedumpfile -l -d 17" "makedumpfile -d 1"; do echo "$(dump_format "$c") $(dump_level "$c")"; done');
         expect(r.stdout.trim().split('\n')).to.deep.equal(['elf 31', 'kdump-zlib 31', 'kdump-lzo 17', 'kdump-uncompressed 1']);
