@@ -216,4 +216,31 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
       expect(fs.readFileSync(path.join(after, 'core', e)).equals(fs.readFileSync(path.join(before, 'core', e))), e).to.equal(true);
     }
   });
+  it("the seed's ELF line: an ELF vmcore of this crash, archived in the capture kernel; keep 1 rotates", async () => {
+    writeDiskFile(disk, '/etc/kdump.conf', 'path /data/core\ncore_collector makedumpfile -E -f --message-level 1 -d 31\narchive tar.gz\narchive_stage capture\nkeep 1\n');
+    const g = new Guest({ kernel, initramfs, disk, logFile: path.join(e2eDir, 'logs/crash-7-elf.log') });
+    try {
+      await g.waitFor(/KDL-CAPTURE-UP/, 300_000, 'capture kernel up');
+      await g.waitExit(300_000);
+    } finally {
+      await g.kill();
+    }
+    expect(g.output).to.match(/ops-kdump: running final action: reboot/);
+    const out = path.join(e2eDir, 'crash-7-core');
+    extractFromDisk(disk, '/core', out);
+    const entries = fs.readdirSync(path.join(out, 'core')).filter((e) => e.startsWith('kdump-'));
+    // keep 1: only the new archive is left.
+    expect(entries, entries.join(' ')).to.have.length(1);
+    const x = path.join(e2eDir, 'crash-7-x');
+    fs.rmSync(x, { recursive: true, force: true });
+    fs.mkdirSync(x);
+    sh('tar', ['-xzf', path.join(out, 'core', entries[0]), '-C', x]);
+    const top = path.join(x, entries[0].replace(/\.tar\.gz$/, ''));
+    const head = fs.readFileSync(path.join(top, 'vmcore')).subarray(0, 5);
+    expect(head.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2])), 'a 64-bit ELF file').to.equal(true);
+    expect(fs.readFileSync(path.join(top, 'metadata.txt'), 'utf8')).to.match(/^dump_format=elf$/m);
+    expect(fs.readFileSync(path.join(top, 'dmesg.txt'), 'utf8')).to.include(marker);
+    sh('makedumpfile', ['--dump-dmesg', path.join(top, 'vmcore'), path.join(x, 'host-dmesg.txt')]);
+    expect(fs.readFileSync(path.join(x, 'host-dmesg.txt'), 'utf8')).to.include('sysrq: Trigger a crash');
+  });
 });
