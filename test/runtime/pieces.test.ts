@@ -90,6 +90,15 @@ dmesg no
       });
     });
 
+    describe('command dispatch', () => {
+      it('names an unknown command and exits 2 with the usage', () => {
+        const r = piece(shell.argv, 'main frobnicate');
+        expect(r.code).to.equal(2);
+        expect(r.stderr).to.include("ops-kdump: unknown command 'frobnicate'");
+        expect(r.stderr).to.match(/^usage: ops-kdump COMMAND$/m);
+      });
+    });
+
     describe('capture kernel command line', () => {
       it('drops crashkernel/quiet/splash, appends the configured arguments and the capture marker once', () => {
         const r = piece(
