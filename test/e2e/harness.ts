@@ -274,6 +274,18 @@ export function extractFromDisk(image: string, inside: string, dest: string): vo
   sh('debugfs', ['-R', `rdump ${inside} ${dest}`, image]);
 }
 
+/** Replaces (or creates) one file inside an ext4 image, without mounting it. */
+export function writeDiskFile(image: string, inside: string, content: string): void {
+  const tmp = `${image}.write-tmp`;
+  fs.writeFileSync(tmp, content);
+  try {
+    spawnSync('debugfs', ['-w', '-R', `rm ${inside}`, image], { encoding: 'utf8' });
+    sh('debugfs', ['-w', '-R', `write ${tmp} ${inside}`, image]);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
 /** Lists a directory inside an ext4 image. */
 export function listDisk(image: string, inside: string): string[] {
   const out = sh('debugfs', ['-R', `ls -l ${inside}`, image]);
@@ -440,9 +452,13 @@ case " $(cat /proc/cmdline) " in
 esac
 if [ "$KDL_MODE" = inspect ]; then
   /etc/init.d/ops-kdump start; echo "KDL-LOAD-RC=$?"
+  # The init script archives deferred dumps in the background: wait for it (bounded).
+  i=0
+  while [ -n "$(ops-kdump list -m | awk -F '\t' '$2 == "pending"')" ] && [ $i -lt 600 ]; do sleep 1; i=$((i + 1)); done
   sleep 1
   ops-kdump list -m | sed 's/^/KDL-LIST /'
   ops-kdump status -m | sed 's/^/KDL-STATUS /'
+  ops-kdump test | sed 's/^/KDL-TEST /'
   echo "KDL-INSPECTED"
 elif [ "$KDL_ROLE" = system ]; then
   echo "${marker}" > /dev/kmsg
@@ -459,3 +475,34 @@ fi
 }
 
 export const e2eDir = path.join(cacheDir, 'e2e');
+
+/**
+ * A real vmcore (kdump-compressed, -d 31) of a real crash, for host-side runs of `save`
+ * (makedumpfile reads its own output as input). Kept by the end-to-end test in .cache/e2e;
+ * made here with one crash under QEMU when absent.
+ */
+export async function realVmcore(): Promise<string> {
+  const file = path.join(e2eDir, 'vmcore.kdump');
+  if (fs.existsSync(file)) return file;
+  const kernel = ensureKernel();
+  const initramfs = buildInitramfs(kernel);
+  const disk = path.join(e2eDir, 'vmcore-disk.img');
+  makeDisk(disk, {
+    kernel, initramfs, scenario: scenario(runMarker()),
+    kdumpConf: 'path /data/core\ncore_collector makedumpfile -c --message-level 1 -d 31\narchive none\nfinal_action reboot\nfailure_action reboot\n',
+  });
+  const g = new Guest({ kernel, initramfs, disk, logFile: path.join(e2eDir, 'logs/vmcore.log') });
+  try {
+    await g.waitExit(10 * 60_000);
+  } finally {
+    await g.kill();
+  }
+  const out = path.join(e2eDir, 'vmcore-core');
+  extractFromDisk(disk, '/core', out);
+  const dumps = fs.readdirSync(path.join(out, 'core')).filter((e) => /^kdump-[0-9-]+-[0-9a-f]+$/.test(e));
+  if (dumps.length !== 1) throw new Error(`expected one saved dump, found: ${dumps.join(' ')}\n${g.tail()}`);
+  fs.copyFileSync(path.join(out, 'core', dumps[0], 'vmcore'), `${file}.tmp`);
+  fs.renameSync(`${file}.tmp`, file);
+  fs.rmSync(disk, { force: true });
+  return file;
+}
