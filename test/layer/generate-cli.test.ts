@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runCli, tempDir, repoRoot } from '../helpers/cli.js';
+import { machineNames } from '../../src/machines/index.js';
 
 /** Every file below dir (relative paths, sorted) with its content. */
 function snapshot(dir: string): Record<string, string> {
@@ -171,4 +172,20 @@ describe('the committed meta-ops-kdump', () => {
     expect(r.stderr + r.stdout).to.not.match(/differs/);
     expect(r.code).to.equal(0);
   });
+});
+
+describe('every built-in machine: the generated kdump.cfg passes `kdump-layer validate`', () => {
+  for (const machine of machineNames()) {
+    it(machine, () => {
+      const t = tempDir();
+      try {
+        expect(runCli(['generate', '--machine', machine], { cwd: t.dir }).code).to.equal(0);
+        const r = runCli(['validate', 'meta-ops-kdump/recipes-kernel/linux/files/kdump.cfg', '--machine', machine, '--werror'], { cwd: t.dir });
+        expect(r.code, r.stdout + r.stderr).to.equal(0);
+        expect(r.stdout).to.match(/PASS: 0 error\(s\), 0 warning\(s\)/);
+      } finally {
+        t.cleanup();
+      }
+    });
+  }
 });
