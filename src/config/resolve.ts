@@ -1,6 +1,6 @@
-import semver from 'semver';
 import { UserError } from '../errors.js';
 import { findMachine } from '../machines/index.js';
+import { parseKernelVersion } from '../kernel/version.js';
 import { DEFAULT_YOCTO_RELEASE, type YoctoReleaseName } from '../yocto/releases.js';
 import { CrashkernelError, MIB, parseCrashkernel, smallestReservation } from './crashkernel.js';
 import type { LoadedConfig } from './load.js';
@@ -62,11 +62,6 @@ function has(obj: unknown, ...keys: string[]): boolean {
     cur = (cur as Record<string, unknown>)[k];
   }
   return true;
-}
-
-/** Kernel-style version (`3.9.11`, `6.6`, `6.1.0-56-amd64`) to semver, or null. */
-export function kernelSemver(version: string): semver.SemVer | null {
-  return semver.coerce(version);
 }
 
 const HEX = /^0x[0-9a-fA-F]+$/;
@@ -143,12 +138,8 @@ export function resolveConfig(input: ResolveInput): Resolution {
   }
 
   const kernel = merged.kernel!;
-  if (!kernelSemver(kernel.version!)) {
-    throw new UserError(`kernel version '${kernel.version}' is not a kernel version`, {
-      where: where('kernel', 'version'),
-      hint: "write it as the kernel does, e.g. '6.6', '3.9.11' or '6.1.0-56-amd64'",
-    });
-  }
+  // The same reader validate uses: one notion of a kernel version.
+  parseKernelVersion(kernel.version!, where('kernel', 'version'));
   const extra: Record<string, string | number | boolean> = {};
   for (const [rawKey, value] of Object.entries(kernel.extra_config ?? {})) {
     const key = rawKey.replace(/^CONFIG_/, '');
