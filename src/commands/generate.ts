@@ -2,9 +2,8 @@ import path from 'node:path';
 import type { Command } from './types.js';
 import { loadConfigFile } from '../config/load.js';
 import { resolveConfig } from '../config/resolve.js';
-import { planLayer } from '../layer/plan.js';
+import { planLayer, regenerateCommand } from '../layer/plan.js';
 import { driftDiff, executeApply, planApply } from '../layer/apply.js';
-import { regenerateCommand } from '../layer/plan.js';
 import { yoctoReleaseNames, type YoctoReleaseName } from '../yocto/releases.js';
 import { EXIT_CHECK_FAILED, EXIT_OK, UserError } from '../errors.js';
 
