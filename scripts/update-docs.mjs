@@ -1,4 +1,5 @@
-// Rewrites the generated parts of README.md (the configuration reference and the kdump rule table) from the schema.
+// Rewrites the generated parts of the documentation: the configuration reference (docs/configuration.md,
+// from the schema) and the kdump rule table (docs/validate.md, from the rule data).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { withConfigReference } = await import(path.join(root, 'dist/src/docs/config-reference.js'));
 const { updateValidateDoc } = await import(path.join(root, 'dist/src/kernel/rule-table.js'));
-const readme = path.join(root, 'README.md');
-const next = withConfigReference(fs.readFileSync(readme, 'utf8'));
-fs.writeFileSync(`${readme}.tmp`, next);
-fs.renameSync(`${readme}.tmp`, readme);
-updateValidateDoc(readme);
+const configDoc = path.join(root, 'docs/configuration.md');
+const next = withConfigReference(fs.readFileSync(configDoc, 'utf8'));
+fs.writeFileSync(`${configDoc}.tmp`, next);
+fs.renameSync(`${configDoc}.tmp`, configDoc);
+updateValidateDoc(path.join(root, 'docs/validate.md'));

@@ -68,7 +68,7 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
     const problems = describeSchemaErrors(validate.errors);
     throw new UserError(`configuration does not match the schema:\n${formatProblems(file, problems, locate)}`, {
       where: file,
-      hint: 'see `kdump-layer schema` or the configuration reference in the README',
+      hint: 'see `kdump-layer schema` or the configuration reference in docs/configuration.md',
     });
   }
   return {

@@ -38,10 +38,10 @@ export function configReference(): string {
 export const REFERENCE_START = '<!-- config-reference:start (generated from schemas/config.schema.json by `npm run docs`) -->';
 export const REFERENCE_END = '<!-- config-reference:end -->';
 
-/** README text with the reference section replaced by the current one. */
+/** docs/configuration.md text with the reference section replaced by the current one. */
 export function withConfigReference(readme: string): string {
   const start = readme.indexOf(REFERENCE_START);
   const end = readme.indexOf(REFERENCE_END);
-  if (start < 0 || end < start) throw new Error('README has no config reference markers');
+  if (start < 0 || end < start) throw new Error('docs/configuration.md has no config reference markers');
   return `${readme.slice(0, start + REFERENCE_START.length)}\n${configReference()}${readme.slice(end)}`;
 }

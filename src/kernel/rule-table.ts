@@ -1,5 +1,5 @@
 /**
- * The rule table of the README, rendered from KDUMP_RULES and SYMBOL_FACTS so the
+ * The rule table of docs/validate.md, rendered from KDUMP_RULES and SYMBOL_FACTS so the
  * documentation cannot drift from the data (a test compares them; `npm run docs`
  * rewrites the section between the markers).
  */
