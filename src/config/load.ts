@@ -77,12 +77,19 @@ function checkStructure(doc: Document, lines: LineCounter, file: string): void {
       if (!isMap(map)) return;
       const seen = new Set<unknown>();
       for (const pair of map.items) {
-        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (!isScalar(pair.key)) {
+          const range = (pair.key as { range?: [number, number, number] } | null)?.range ?? map.range;
+          throw new UserError('a key is a list or a mapping, not a name', {
+            where: range ? `${file}:${lines.linePos(range[0]).line}` : file,
+            hint: 'keys of a kdump-layer configuration are plain names such as dump or path',
+          });
+        }
+        const key = pair.key.value;
         if (!seen.has(key)) {
           seen.add(key);
           continue;
         }
-        const range = isScalar(pair.key) ? pair.key.range : undefined;
+        const range = pair.key.range;
         throw new UserError(`key '${String(key)}' is given twice in the same mapping`, {
           where: range ? `${file}:${lines.linePos(range[0]).line}` : file,
           hint: 'keep one of them',
@@ -128,6 +135,12 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const pos = e.linePos?.[0];
+    if (/Maximum call stack/.test(e.message)) {
+      throw new UserError('nested too deeply to read', {
+        where: pos ? `${file}:${pos.line}:${pos.col}` : file,
+        hint: 'a kdump-layer configuration is at most four levels deep',
+      });
+    }
     throw new UserError(`not valid YAML/JSON: ${e.message.split('\n')[0]}`, {
       where: pos ? `${file}:${pos.line}:${pos.col}` : file,
       hint: 'fix the syntax; `kdump-layer init` writes a commented example',
