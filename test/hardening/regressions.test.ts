@@ -230,6 +230,21 @@ describe('hardening: bad input gives exit 2 with a message, never a hang, exit 7
       expect(conf).to.match(/must have when a dump starts[^\n]*\n# no dump is attempted\. It is checked before the dump/);
     });
 
+    it('JUnit output is well-formed XML for control characters in values and file names (checked by xmllint)', () => {
+      const name = 'tab\there\u0001.cfg';
+      write(name, 'CONFIG_CMDLINE="a\u0001b\u001b[31m"\nCONFIG_KEXEC=\u0007\n# CONFIG_X is not set \u0008\uFFFF\n');
+      const r = run(['validate', name, '--machine', 'as5712', '--format', 'junit', '--output', 'r.xml']);
+      expect(r.code, r.stderr).to.equal(1);
+      const xml = fs.readFileSync(path.join(t.dir, 'r.xml'), 'utf8');
+      expect(xml).to.include('<failure ');
+      // xmllint exits non-zero on any well-formedness error (an unescaped control character above all).
+      const lint = spawnSync('xmllint', ['--noout', 'r.xml'], { cwd: t.dir, encoding: 'utf8' });
+      expect(lint.error, 'xmllint (libxml2-utils) must be installed').to.equal(undefined);
+      expect(lint.status, lint.stderr).to.equal(0);
+      // The tab of the file name survives in attributes as a character reference.
+      expect(xml).to.include('tab&#9;here');
+    });
+
     it('the text report: colour only on a terminal that has it, never with NO_COLOR or into a pipe', () => {
       write('f.cfg', 'CONFIG_KEXEC=maybe\n');
       const piped = run(['validate', 'f.cfg', '--machine', 'as5712'], { NO_COLOR: '', FORCE_COLOR: '1' });
