@@ -84,7 +84,7 @@ function expectUserErrorOnly(fn: () => void): void {
 describe('generated bad input, in process', function () {
   this.timeout(300_000);
 
-  it('config loading: a result or a UserError for 3000 generated documents (YAML, JSON, mangled text)', () => {
+  it('config loading: a result or a UserError for 2000 generated documents (YAML, JSON, mangled text)', () => {
     fc.assert(
       fc.property(configText, (text) => {
         expectUserErrorOnly(() => {
@@ -95,7 +95,7 @@ describe('generated bad input, in process', function () {
           expect(files.length).to.be.greaterThan(10);
         });
       }),
-      { numRuns: 3000 },
+      { numRuns: 2000 },
     );
   });
 
