@@ -74,7 +74,21 @@ export function describeSchemaErrors(errors: ErrorObject[] | null | undefined, s
   let root: Record<string, unknown> | undefined;
   const out: SchemaProblem[] = [];
   const seen = new Set<string>();
+  // Alternatives (anyOf) fail one error each. A value of one allowed type that is out of range
+  // is said by its range alone; a value of no allowed type by one line naming the types.
+  const anyOfTypes = new Map<string, string[]>();
+  const anyOfOther = new Set<string>();
   for (const e of errors ?? []) {
+    if (!e.schemaPath.includes('/anyOf/')) continue;
+    if (e.keyword === 'type') anyOfTypes.set(e.instancePath, [...(anyOfTypes.get(e.instancePath) ?? []), String((e.params as { type: string }).type)]);
+    else if (e.keyword !== 'anyOf') anyOfOther.add(e.instancePath);
+  }
+  for (const e of errors ?? []) {
+    if (e.keyword === 'type' && e.schemaPath.includes('/anyOf/')) {
+      if (anyOfOther.has(e.instancePath)) continue;
+      const types = anyOfTypes.get(e.instancePath) ?? [];
+      e.params = { type: types.length > 1 ? `${types.slice(0, -1).join(', ')} or ${types[types.length - 1]}` : types[0] };
+    }
     let pointer = e.instancePath;
     let message: string;
     switch (e.keyword) {

@@ -91,7 +91,10 @@ describe('hardening: bad input gives exit 2 with a message, never a hang, exit 7
     });
 
     it('a number too large for an exact integer (1e21), in extra_config and in min_free_mb', () => {
-      expectUsageError(config('machine: as5712\nkernel:\n  extra_config:\n    NR_CPUS: 1e21\n'), /k\.yml:4: kernel\.extra_config\.NR_CPUS: must be <= 9007199254740991/);
+      const r = config('machine: as5712\nkernel:\n  extra_config:\n    NR_CPUS: 1e21\n');
+      expectUsageError(r, /k\.yml:4: kernel\.extra_config\.NR_CPUS: must be <= 9007199254740991/);
+      expect(r.stderr).to.not.match(/must be string/);
+      expectUsageError(config('machine: as5712\nkernel:\n  extra_config:\n    NR_CPUS: [1]\n'), /NR_CPUS: must be string, integer or boolean\n/);
       expectUsageError(config('machine: as5712\narchive:\n  min_free_mb: 1e21\n'), /k\.yml:3: archive\.min_free_mb: must be <= 2147483647/);
     });
 
