@@ -116,7 +116,7 @@ describe('generated bad input, in process', function () {
         fc.tuple(fc.stringMatching(/^[A-Za-z0-9_]{0,12}$/), hostileString).map(([s, v]) => `CONFIG_${s}=${v}`),
         hostileString,
       );
-      const fragment = fc.array(line, { maxLength: 12 }).map((ls) => ls.join(fc.sample(fc.constantFrom('\n', '\r\n'), 1)[0]));
+      const fragment = fc.tuple(fc.array(line, { maxLength: 12 }), fc.constantFrom('\n', '\r\n')).map(([ls, eol]) => ls.join(eol));
       const file = path.join(dir, 'f.cfg');
       await fc.assert(
         fc.asyncProperty(fragment, fc.constantFrom('x86_64', 'arm64', 'riscv64'), fc.constantFrom('6.6', '3.9.11', '5.15.0-1034-azure'), async (text, arch, kernelVersion) => {
