@@ -6,7 +6,7 @@ set -eu
 # Package list: one place. linux-image-amd64 is fetched as a .deb by the tests, not installed.
 PACKAGES="dash busybox-static shellcheck kexec-tools makedumpfile qemu-system-x86 cpio
 e2fsprogs linux-source-6.1 flex bison bc gcc make xz-utils zstd
-systemd mount gzip tar"
+systemd mount gzip tar libxml2-utils"
 
 missing=""
 for p in $PACKAGES; do

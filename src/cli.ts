@@ -4,10 +4,12 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError, EXIT_USAGE } from './errors.js';
 import { commands } from './commands/index.js';
+import { checkOptionValues, joinDashValues, quietOnClosedPipe, type OptionTable } from './cli-args.js';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
-  const parser = yargs(argv)
+  const args = joinDashValues(argv);
+  const parser = yargs(args)
     .scriptName('kdump-layer')
     .usage('$0 <command> [options]')
     .strict()
@@ -18,6 +20,8 @@ export async function main(argv: string[]): Promise<number> {
     .alias('h', 'help')
     .version()
     .wrap(Math.min(100, process.stdout.columns || 100))
+    // Options given twice, and switches given a value, are errors (see cli-args.ts).
+    .middleware(((parsed: Record<string, unknown>, y: unknown) => checkOptionValues(args, parsed, (y as { getOptions: () => OptionTable }).getOptions())) as never, true)
     .fail((msg, err) => {
       // yargs calls this for usage errors (msg) and for errors thrown by a handler (err).
       throw err ?? new UserError(msg, { hint: 'run `kdump-layer --help` for usage' });
@@ -58,6 +62,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+quietOnClosedPipe();
 main(hideBin(process.argv)).then((code) => {
   process.exitCode = code;
 });

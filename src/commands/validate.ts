@@ -37,7 +37,8 @@ export const validateCommand: Command = {
     });
     const format = args.format as ReportFormat;
     const output = args.output as string | undefined;
-    const color = !output && format === 'text' && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+    // Node's own terminal detection (NO_COLOR, FORCE_COLOR, NODE_DISABLE_COLORS, TERM=dumb), on a terminal only.
+    const color = !output && format === 'text' && process.stdout.isTTY === true && process.stdout.hasColors() && !process.env.NO_COLOR;
     const text =
       format === 'json' ? (await import('../report/json.js')).renderJson(report)
         : format === 'junit' ? (await import('../report/junit.js')).renderJunit(report)

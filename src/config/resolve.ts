@@ -143,12 +143,25 @@ export function resolveConfig(input: ResolveInput): Resolution {
   const extra: Record<string, string | number | boolean> = {};
   for (const [rawKey, value] of Object.entries(kernel.extra_config ?? {})) {
     const key = rawKey.replace(/^CONFIG_/, '');
-    if (key in extra) {
-      throw new UserError(`kernel option ${key} is given twice (with and without CONFIG_)`, { where: where('kernel', 'extra_config', rawKey) });
+    const at = () => where('kernel', 'extra_config', rawKey);
+    if (key === '' || key.startsWith('CONFIG_')) {
+      throw new UserError(key === '' ? `'${rawKey}' names no kernel option` : `kernel option '${rawKey}' has the CONFIG_ prefix twice`, {
+        where: at(),
+        hint: `write the symbol with at most one CONFIG_, e.g. ${key === '' ? 'KEXEC or CONFIG_KEXEC' : `${key.replace(/^(CONFIG_)+/, '')} or ${key}`}`,
+      });
+    }
+    if (Object.hasOwn(extra, key)) {
+      throw new UserError(`kernel option ${key} is given twice (with and without CONFIG_)`, { where: at() });
+    }
+    if (typeof value === 'string' && /[\u0000-\u0008\u000A-\u001F\u007F]/.test(value)) {
+      throw new UserError(`value of ${key} holds a line break or another control character`, {
+        where: at(),
+        hint: 'a Kconfig string value is one line of text: remove the line breaks',
+      });
     }
     if (typeof value === 'string' && /^0x/i.test(value) && !HEX.test(value)) {
       throw new UserError(`value '${value}' of ${key} starts like a hex number but is not one`, {
-        where: where('kernel', 'extra_config', rawKey),
+        where: at(),
         hint: 'hex values are 0x followed by the digits 0-9 and a-f, e.g. 0x1000000',
       });
     }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { SCHEMAS_DIR } from '../paths.js';
+import { didYouMean } from '../suggest.js';
 
 /** Schema file names in schemas/, by what they describe. */
 export const SCHEMA_FILES = {
@@ -54,18 +55,50 @@ function pointerToKeyPath(pointer: string): string {
     .replace(/^\./, '');
 }
 
-/** Turns ajv's errors into one message per problem: what is wrong and what is allowed. */
-export function describeSchemaErrors(errors: ErrorObject[] | null | undefined): SchemaProblem[] {
+/** The keys a schema allows where an `additionalProperties: false` error was found. */
+function allowedKeys(schemaPath: string, root: Record<string, unknown>): string[] {
+  let node: unknown = root;
+  for (const part of schemaPath.replace(/^#\//, '').split('/').slice(0, -1)) {
+    if (!node || typeof node !== 'object') return [];
+    node = (node as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  const props = (node as { properties?: Record<string, unknown> } | undefined)?.properties;
+  return props ? Object.keys(props).filter((k) => k !== '$schema') : [];
+}
+
+/**
+ * Turns ajv's errors into one message per problem: what is wrong and what is allowed.
+ * `schemaName` names the schema the errors came from, for "did you mean" on unknown keys.
+ */
+export function describeSchemaErrors(errors: ErrorObject[] | null | undefined, schemaName: keyof typeof SCHEMA_FILES = 'config'): SchemaProblem[] {
+  let root: Record<string, unknown> | undefined;
   const out: SchemaProblem[] = [];
   const seen = new Set<string>();
+  // Alternatives (anyOf) fail one error each. A value of one allowed type that is out of range
+  // is said by its range alone; a value of no allowed type by one line naming the types.
+  const anyOfTypes = new Map<string, string[]>();
+  const anyOfOther = new Set<string>();
   for (const e of errors ?? []) {
+    if (!e.schemaPath.includes('/anyOf/')) continue;
+    if (e.keyword === 'type') anyOfTypes.set(e.instancePath, [...(anyOfTypes.get(e.instancePath) ?? []), String((e.params as { type: string }).type)]);
+    else if (e.keyword !== 'anyOf') anyOfOther.add(e.instancePath);
+  }
+  for (const e of errors ?? []) {
+    if (e.keyword === 'type' && e.schemaPath.includes('/anyOf/')) {
+      if (anyOfOther.has(e.instancePath)) continue;
+      const types = anyOfTypes.get(e.instancePath) ?? [];
+      e.params = { type: types.length > 1 ? `${types.slice(0, -1).join(', ')} or ${types[types.length - 1]}` : types[0] };
+    }
     let pointer = e.instancePath;
     let message: string;
     switch (e.keyword) {
       case 'additionalProperties': {
         const key = (e.params as { additionalProperty: string }).additionalProperty;
         pointer = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-        message = 'unknown key';
+        root ??= readSchema(schemaName);
+        const known = allowedKeys(e.schemaPath, root);
+        const near = didYouMean(key, known);
+        message = near ? `unknown key (did you mean '${near}'?)` : known.length ? `unknown key (known here: ${known.join(', ')})` : 'unknown key';
         break;
       }
       case 'enum':

@@ -75,9 +75,12 @@ export function evaluate(input: EvaluateInput): Evaluation {
   const checks: CheckResult[] = [];
   const add = (check: CheckResult) => {
     check.status = check.findings.some((f) => f.severity !== 'info') ? 'fail' : 'pass';
-    for (const f of check.findings) f.checkId = check.id;
     checks.push(check);
-    findings.push(...check.findings);
+    // One by one, not push(...): a file can have more findings than the stack has room for arguments.
+    for (const f of check.findings) {
+      f.checkId = check.id;
+      findings.push(f);
+    }
   };
   const allFiles = [...input.fragments, ...(input.config && input.configOrigin === 'given' ? [input.config] : [])];
 

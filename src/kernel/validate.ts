@@ -10,6 +10,7 @@ import { evaluate, summarize, type Finding, type KernelKnowledge } from './check
 import { parseFragment, type ParsedFragment } from './fragment.js';
 import { parseKernelVersion, shortVersion, type KernelVersion } from './version.js';
 import { UserError } from '../errors.js';
+import { INPUT_LIMITS, readInputFile } from '../input.js';
 import { failsRun, type ValidateReport } from '../report/types.js';
 
 export interface ValidateOptions {
@@ -24,26 +25,12 @@ export interface ValidateOptions {
 }
 
 function readInput(file: string, what: string): string {
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${what} ${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { hint: 'check the path' });
-  }
-  if (st.isDirectory()) {
-    throw new UserError(`${what} ${file} is a directory`, { hint: 'name the fragment (.cfg) or .config file itself' });
-  }
-  try {
-    const buf = fs.readFileSync(file);
-    if (buf.subarray(0, 8000).includes(0)) {
-      throw new UserError(`${what} ${file} is a binary file, not a Kconfig fragment or .config`, { hint: 'for a compressed config (config.gz, .xz) decompress it first' });
-    }
-    return buf.toString('utf8');
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError(`${what} ${file}: cannot read it (${(e as Error).message})`, { hint: 'check its permissions' });
-  }
+  return readInputFile(file, {
+    what,
+    limit: INPUT_LIMITS.kconfig,
+    hint: 'name the fragment (.cfg) or .config file itself',
+    binary: { message: 'is a binary file, not a Kconfig fragment or .config', hint: 'for a compressed config (config.gz, .xz) decompress it first' },
+  }).toString('utf8');
 }
 
 /** The KernelArch a kernel-written .config is for, from its header and its own symbols. */
@@ -194,12 +181,12 @@ export async function runValidate(opts: ValidateOptions): Promise<ValidateReport
       requested: p.raw, message: p.message, fix: p.fix,
     }));
     evaluation.checks.unshift({ id: `syntax:${fullConfig.file}`, class: 'syntax', title: `${fullConfig.file} reads as Kconfig intends`, status: syntax.some((f) => f.severity !== 'info') ? 'fail' : 'pass', findings: syntax });
-    evaluation.findings.unshift(...syntax);
+    evaluation.findings = [...syntax, ...evaluation.findings];
   }
   if (inputFindings.length) {
     for (const f of inputFindings) f.checkId = 'target';
     evaluation.checks.unshift({ id: 'target', class: 'input', title: 'the inputs agree on the target', status: 'fail', findings: inputFindings });
-    evaluation.findings.unshift(...inputFindings);
+    evaluation.findings = [...inputFindings, ...evaluation.findings];
   }
 
   const werror = Boolean(opts.werror);

@@ -68,11 +68,13 @@ function toKconfigValue(v: string | number | boolean): KconfigValue {
 /** kdump.cfg: what kdump needs on this arch and kernel version, then the user's extra options. */
 export function kernelFragmentEntries(config: ResolvedConfig): FragmentEntry[] {
   const entries = kdumpFragment({ arch: config.arch, kernelVersion: config.kernel.version });
+  // By symbol, so that many extra_config keys cost linear time, not one search each.
+  const index = new Map(entries.map((e, i) => [e.symbol, i]));
   for (const [symbol, raw] of Object.entries(config.kernel.extra_config)) {
     const entry: FragmentEntry = { symbol, value: toKconfigValue(raw), comment: 'from kernel.extra_config' };
-    const i = entries.findIndex((e) => e.symbol === symbol);
-    if (i >= 0) entries[i] = entry;
-    else entries.push(entry);
+    const i = index.get(symbol);
+    if (i !== undefined) entries[i] = entry;
+    else index.set(symbol, entries.push(entry) - 1);
   }
   return entries;
 }

@@ -1,5 +1,6 @@
 import type { MachineProfile } from '../config/types.js';
 import { UserError } from '../errors.js';
+import { didYouMean } from '../suggest.js';
 import { as5712 } from './as5712.js';
 import { as6712 } from './as6712.js';
 import { genericx86_64 } from './genericx86-64.js';
@@ -17,7 +18,8 @@ export function machineNames(): string[] {
 export function findMachine(name: string): MachineProfile {
   const m = MACHINES.find((p) => p.name === name);
   if (!m) {
-    throw new UserError(`unknown machine '${name}'`, {
+    const near = didYouMean(name, machineNames());
+    throw new UserError(`unknown machine '${name}'${near ? ` (did you mean '${near}'?)` : ''}`, {
       hint: `known machines: ${machineNames().join(', ')} (see \`kdump-layer machines\`), or give --config with arch and kernel settings`,
     });
   }

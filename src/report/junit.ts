@@ -1,9 +1,16 @@
 import { failsRun, findingLocation, type ValidateReport } from './types.js';
 
-const esc = (s: string) =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
-    // XML 1.0 cannot carry most control characters, even escaped.
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '?');
+/**
+ * Characters XML 1.0 cannot carry at all, even escaped: control characters but tab, LF and
+ * CR, lone UTF-16 surrogates, U+FFFE and U+FFFF. They become U+FFFD.
+ */
+const NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+/** Text content: markup characters as entities. */
+const esc = (s: string) => s.replace(NOT_XML, '\uFFFD').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Attribute values: also quotes, and tab/LF/CR as references (a parser turns them into spaces otherwise). */
+const attr = (s: string) => esc(s).replace(/"/g, '&quot;').replace(/\t/g, '&#9;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;');
 
 /** JUnit XML: one test case per check; a case fails when it has a finding that fails the run. */
 export function renderJunit(report: ValidateReport): string {
@@ -30,17 +37,17 @@ export function renderJunit(report: ValidateReport): string {
     if (failing.length) {
       failures++;
       const first = failing[0];
-      body += `\n      <failure type="${esc(first.severity)}" message="${esc(`${findingLocation(first)}: ${first.message}`)}">${esc(text)}</failure>`;
+      body += `\n      <failure type="${attr(first.severity)}" message="${attr(`${findingLocation(first)}: ${first.message}`)}">${esc(text)}</failure>`;
     } else if (fs.length) {
       body += `\n      <system-out>${esc(text)}</system-out>`;
     }
-    cases.push(`    <testcase classname="kdump-layer.validate.${esc(c.class)}" name="${esc(c.id)}: ${esc(c.title)}">${body}${body ? '\n    ' : ''}</testcase>`);
+    cases.push(`    <testcase classname="kdump-layer.validate.${attr(c.class)}" name="${attr(`${c.id}: ${c.title}`)}">${body}${body ? '\n    ' : ''}</testcase>`);
   }
   const name = `kdump-layer validate (${report.target.arch} ${report.target.kernelVersion})`;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="kdump-layer" tests="${report.checks.length}" failures="${failures}">`,
-    `  <testsuite name="${esc(name)}" tests="${report.checks.length}" failures="${failures}" errors="0" skipped="0">`,
+    `  <testsuite name="${attr(name)}" tests="${report.checks.length}" failures="${failures}" errors="0" skipped="0">`,
     ...cases,
     '  </testsuite>',
     '</testsuites>',

@@ -22,7 +22,8 @@ export function renderText(report: ValidateReport, opts: TextOptions): string {
   if (findings.length > 0) {
     const rows = findings.map((f) => [LABEL[f.severity], findingLocation(f), f.class, f.symbol ? `CONFIG_${f.symbol}` : '-', f.message]);
     const head = ['SEVERITY', 'WHERE', 'CLASS', 'SYMBOL', 'WHY'];
-    const widths = head.map((h, i) => (i === head.length - 1 ? 0 : Math.max(h.length, ...rows.map((r) => r[i].length))));
+    // A loop, not Math.max(...rows): a report can have more rows than a call can take arguments.
+    const widths = head.map((h, i) => (i === head.length - 1 ? 0 : rows.reduce((w, r) => Math.max(w, r[i].length), h.length)));
     const pad = (s: string, w: number) => s + ' '.repeat(Math.max(0, w - s.length));
     const indent = ' '.repeat(widths[0] + 2);
     out.push(paint('1', head.map((h, i) => pad(h, widths[i])).join('  ').trimEnd()));

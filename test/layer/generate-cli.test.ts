@@ -112,7 +112,7 @@ describe('kdump-layer generate (the built CLI in a temporary directory)', () => 
     const cases: { name: string; args: string[]; files?: Record<string, string>; message: RegExp }[] = [
       { name: 'unknown machine', args: ['--machine', 'as9999'], message: /unknown machine 'as9999'[\s\S]*known machines: as5712, as6712/ },
       { name: 'no machine and no config', args: [], message: /name a machine or a configuration file/ },
-      { name: 'missing config file', args: ['--config', 'nope.yml'], message: /nope\.yml: config file not found/ },
+      { name: 'missing config file', args: ['--config', 'nope.yml'], message: /config file nope\.yml: no such file/ },
       {
         name: 'schema violation',
         args: ['--config', 'k.yml'],
