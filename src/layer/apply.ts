@@ -67,12 +67,15 @@ const sha256 = (s: string | Buffer) => crypto.createHash('sha256').update(s).dig
 // ---------------------------------------------------------------------------------------------
 // Test hook: KDUMP_LAYER_TEST_KILL_AT=N makes the process kill itself (SIGKILL) at the Nth step
 // of a write (staging, commit, each rename and removal); KDUMP_LAYER_TEST_STEP_MS pauses at every
-// step. The kill -9 tests use them to stop generate at every point of a run.
+// step; KDUMP_LAYER_TEST_TRACE=1 names each step on stderr. The kill -9 tests use them to stop
+// generate at every point of a run.
 const killAt = Number(process.env.KDUMP_LAYER_TEST_KILL_AT ?? 0);
 const stepMs = Number(process.env.KDUMP_LAYER_TEST_STEP_MS ?? 0);
+const trace = Boolean(process.env.KDUMP_LAYER_TEST_TRACE);
 let steps = 0;
-function step(): void {
+function step(name: string): void {
   steps++;
+  if (trace) process.stderr.write(`kdump-layer: step ${steps} ${name}\n`);
   if (stepMs > 0) sleepSync(stepMs);
   if (killAt > 0 && steps === killAt) process.kill(process.pid, 'SIGKILL');
 }
@@ -279,7 +282,7 @@ function rollForward(outDir: string, journal: Journal): void {
     ensureDirs(outDir, path.posix.dirname(rel));
     inspect(outDir, rel); // no link or directory in the way, right before the rename
     fs.renameSync(src, path.join(outDir, rel)); // rename replaces a file; it never follows a link at the target
-    step();
+    step(`moved ${rel}`);
   }
   for (const { path: rel, mode } of journal.modes) {
     if (inspect(outDir, rel) === 'missing') continue;
@@ -289,12 +292,12 @@ function rollForward(outDir: string, journal: Journal): void {
     } finally {
       fs.closeSync(fd);
     }
-    step();
+    step(`chmod ${rel}`);
   }
   for (const rel of journal.removes) {
     if (inspect(outDir, rel) === 'file') {
       fs.unlinkSync(path.join(outDir, rel)); // unlink removes a name; it never follows a link
-      step();
+      step(`removed ${rel}`);
     }
     removeEmptyParents(outDir, rel);
   }
@@ -302,7 +305,7 @@ function rollForward(outDir: string, journal: Journal): void {
   if (fs.existsSync(manifest)) {
     inspect(outDir, MANIFEST);
     fs.renameSync(manifest, path.join(outDir, MANIFEST));
-    step();
+    step('moved the manifest');
   }
   dropStaging(outDir);
 }
@@ -362,11 +365,11 @@ export function executeApply(plan: ApplyPlan, force: boolean): void {
   try {
     fs.mkdirSync(txn, 0o700);
     fs.mkdirSync(staged);
-    step();
+    step('staging created');
     for (const f of [...writes, ...(plan.manifestChanged ? [plan.manifest] : [])]) {
       fs.mkdirSync(path.dirname(path.join(staged, f.path)), { recursive: true });
       writeNew(path.join(staged, f.path), f.content, f.mode);
-      step();
+      step(`staged ${f.path}`);
     }
     // Step 4: commit.
     const tmp = path.join(txn, `${JOURNAL}.tmp`);
@@ -374,7 +377,7 @@ export function executeApply(plan: ApplyPlan, force: boolean): void {
     fsyncDir(staged);
     fs.renameSync(tmp, path.join(txn, JOURNAL));
     fsyncDir(txn);
-    step();
+    step('committed');
   } catch (err) {
     try {
       dropStaging(outDir);
