@@ -4,6 +4,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError, EXIT_USAGE } from './errors.js';
 import { commands } from './commands/index.js';
+import { packageVersion } from './paths.js';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -16,7 +17,7 @@ export async function main(argv: string[]): Promise<number> {
     .recommendCommands()
     .help()
     .alias('h', 'help')
-    .version()
+    .version(packageVersion())
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((msg, err) => {
       // yargs calls this for usage errors (msg) and for errors thrown by a handler (err).
