@@ -1,10 +1,5 @@
 import path from 'node:path';
 import type { Command } from './types.js';
-import { loadConfigFile } from '../config/load.js';
-import { resolveConfig } from '../config/resolve.js';
-import { planLayer, regenerateCommand } from '../layer/plan.js';
-import { driftDiff, executeApply, planApply, waitForLayer, withLayerLock } from '../layer/apply.js';
-import { realPathOfMaybeMissing, resolveOutDir } from '../layer/safepath.js';
 import { yoctoReleaseNames, type YoctoReleaseName } from '../yocto/releases.js';
 import { EXIT_CHECK_FAILED, EXIT_OK, UserError } from '../errors.js';
 
@@ -33,15 +28,18 @@ export const generate: Command = {
       });
     }
     if (args.check && args['dry-run']) throw new UserError('--check and --dry-run do not go together', { hint: 'use one of them' });
+    // Loaded here, not at CLI start-up, so other commands do not pay for them.
+    const [{ loadConfigFile }, { resolveConfig }, { planLayer, regenerateCommand }, { driftDiff, executeApply, planApply, waitForLayer, withLayerLock }, { resolveOutDir, realPathOfMaybeMissing }] =
+      await Promise.all([import('../config/load.js'), import('../config/resolve.js'), import('../layer/plan.js'), import('../layer/apply.js'), import('../layer/safepath.js')]);
     const loaded = configFile ? loadConfigFile(configFile) : undefined;
     const { config, warnings } = resolveConfig({ machine, yocto, config: loaded });
     for (const w of warnings) process.stderr.write(`kdump-layer: warning: ${w}\n`);
 
     const outDir = (args.out as string | undefined) ?? config.layer.name;
     const layerDir = resolveOutDir(outDir);
-    // The marker names the config file relative to the layer's parent directory (where the
-    // regenerate command runs), so however the path was spelled, the files come out the same.
-    const inv = { machine, configFile: configFile && configPathForMarker(configFile, layerDir), yocto };
+    // The marker names the config file (links resolved) relative to the layer's parent directory,
+    // where the regenerate command runs: however the path was spelled, the files come out the same.
+    const inv = { machine, configFile: configFile && configPathForMarker(path.relative(path.dirname(layerDir), realPathOfMaybeMissing(configFile))), yocto };
     const files = planLayer(config, inv);
 
     if (args.check || args['dry-run']) waitForLayer(layerDir);
@@ -81,8 +79,7 @@ export const generate: Command = {
   },
 };
 
-/** The config file's path relative to the layer's parent directory, with '/' (real paths: links resolved). */
-export function configPathForMarker(configFile: string, layerDir: string): string {
-  const rel = path.relative(path.dirname(layerDir), realPathOfMaybeMissing(configFile));
+/** A path relative to the layer's parent directory, with '/' whatever the platform. */
+function configPathForMarker(rel: string): string {
   return rel.split(path.sep).join('/');
 }

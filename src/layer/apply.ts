@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { unifiedDiff } from './diff.js';
+export { writeAtomic } from './write-atomic.js';
 import type { PlannedFile } from './plan.js';
 import { acquireLock, hasDeadLock, sleepSync, waitForUnlocked } from './lock.js';
 import { LOCK_NAME, TXN_NAME, checkNameLengths, ensureDirs, inspect, isPlainRelPath, isReserved, readNoFollow } from './safepath.js';
@@ -212,20 +213,6 @@ export function planApply(outDir: string, files: PlannedFile[], regenerate: stri
   const manifestChanged = previousRaw === null || !previousRaw.equals(Buffer.from(manifest.content));
   const leftovers = findLeftovers(outDir, [...planned, ...Object.keys(previous?.files ?? {}), MANIFEST]);
   return { outDir, actions, conflicts, manifest, manifestChanged, leftovers };
-}
-
-/** Writes `content` to `abs` atomically: a temporary file in the same directory, then rename. */
-export function writeAtomic(abs: string, content: string, mode: number): void {
-  fs.mkdirSync(path.dirname(abs), { recursive: true });
-  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}.tmp`);
-  try {
-    fs.writeFileSync(tmp, content, { mode, flag: 'wx' });
-    fs.chmodSync(tmp, mode); // writeFileSync's mode is filtered by the umask
-    fs.renameSync(tmp, abs);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
 }
 
 /** Writes a new file (never through a link), with its mode, flushed to disk. */
