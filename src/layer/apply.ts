@@ -304,9 +304,15 @@ function readJournal(outDir: string): Journal | null {
   } catch {
     return null;
   }
-  const j = JSON.parse(raw) as Journal;
-  const all = [...j.writes, ...j.modes.map((m) => m.path), ...j.removes];
-  if (j.version !== 1 || !all.every((p) => (isPlainRelPath(p) && !isReserved(p)) || p === MANIFEST)) {
+  let j: Journal | undefined;
+  try {
+    j = JSON.parse(raw) as Journal;
+  } catch {
+    j = undefined;
+  }
+  const list = (x: unknown): unknown[] => (Array.isArray(x) ? x : [null]);
+  const all = j ? [...list(j.writes), ...list(j.modes).map((m) => (m as { path?: unknown } | null)?.path), ...list(j.removes)] : [null];
+  if (!j || j.version !== 1 || !all.every((p) => typeof p === 'string' && ((isPlainRelPath(p) && !isReserved(p)) || p === MANIFEST))) {
     throw new UserError('the journal of an interrupted generate is damaged', {
       where: path.join(outDir, TXN_NAME, JOURNAL),
       hint: `remove ${TXN_NAME} and check the layer with \`kdump-layer generate --check\``,
