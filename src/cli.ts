@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { UserError, EXIT_USAGE } from './errors.js';
 import { commands } from './commands/index.js';
 import { checkOptionValues, joinDashValues, quietOnClosedPipe, type OptionTable } from './cli-args.js';
+import { packageVersion } from './paths.js';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -18,7 +19,7 @@ export async function main(argv: string[]): Promise<number> {
     .recommendCommands()
     .help()
     .alias('h', 'help')
-    .version()
+    .version(packageVersion())
     .wrap(Math.min(100, process.stdout.columns || 100))
     // Options given twice, and switches given a value, are errors (see cli-args.ts).
     .middleware(((parsed: Record<string, unknown>, y: unknown) => checkOptionValues(args, parsed, (y as { getOptions: () => OptionTable }).getOptions())) as never, true)

@@ -1,9 +1,5 @@
 import path from 'node:path';
 import type { Command } from './types.js';
-import { loadConfigFile } from '../config/load.js';
-import { resolveConfig } from '../config/resolve.js';
-import { planLayer, regenerateCommand } from '../layer/plan.js';
-import { driftDiff, executeApply, planApply } from '../layer/apply.js';
 import { yoctoReleaseNames, type YoctoReleaseName } from '../yocto/releases.js';
 import { EXIT_CHECK_FAILED, EXIT_OK, UserError } from '../errors.js';
 
@@ -32,14 +28,28 @@ export const generate: Command = {
       });
     }
     if (args.check && args['dry-run']) throw new UserError('--check and --dry-run do not go together', { hint: 'use one of them' });
+    // Loaded here, not at CLI start-up, so other commands do not pay for them.
+    const [{ loadConfigFile }, { resolveConfig }, { planLayer, regenerateCommand }, { driftDiff, executeApply, planApply, waitForLayer, withLayerLock }, { resolveOutDir, realPathOfMaybeMissing }] =
+      await Promise.all([import('../config/load.js'), import('../config/resolve.js'), import('../layer/plan.js'), import('../layer/apply.js'), import('../layer/safepath.js')]);
     const loaded = configFile ? loadConfigFile(configFile) : undefined;
     const { config, warnings } = resolveConfig({ machine, yocto, config: loaded });
     for (const w of warnings) process.stderr.write(`kdump-layer: warning: ${w}\n`);
 
-    const inv = { machine, configFile, yocto };
-    const files = planLayer(config, inv);
     const outDir = (args.out as string | undefined) ?? config.layer.name;
-    const plan = planApply(outDir, files, regenerateCommand(inv));
+    const layerDir = resolveOutDir(outDir);
+    // The marker names the config file (links resolved) relative to the layer's parent directory,
+    // where the regenerate command runs: however the path was spelled, the files come out the same.
+    const inv = { machine, configFile: configFile && configPathForMarker(path.relative(path.dirname(layerDir), realPathOfMaybeMissing(configFile))), yocto };
+    const files = planLayer(config, inv);
+
+    if (args.check || args['dry-run']) waitForLayer(layerDir);
+    const plan = args.check || args['dry-run']
+      ? planApply(layerDir, files, regenerateCommand(inv))
+      : withLayerLock(layerDir, () => {
+        const p = planApply(layerDir, files, regenerateCommand(inv));
+        executeApply(p, Boolean(args.force));
+        return p;
+      });
 
     if (args.check) {
       const diff = driftDiff(plan);
@@ -52,6 +62,7 @@ export const generate: Command = {
       return EXIT_OK;
     }
     if (args['dry-run']) {
+      for (const l of plan.leftovers) process.stdout.write(`recover  ${path.join(outDir, l)}\n`);
       for (const a of plan.actions) {
         const p = a.kind === 'remove' ? a.path : a.file.path;
         if (a.kind !== 'unchanged') process.stdout.write(`${a.kind.padEnd(8)} ${path.join(outDir, p)}\n`);
@@ -59,12 +70,16 @@ export const generate: Command = {
       for (const c of plan.conflicts) process.stdout.write(`conflict ${path.join(outDir, c.path)}: ${c.path} ${c.why} (needs --force)\n`);
       return EXIT_OK;
     }
-    executeApply(plan, Boolean(args.force));
     const count = (k: string) => plan.actions.filter((a) => a.kind === k).length;
     process.stdout.write(
       `${outDir}: ${files.length} files for ${config.machine} (${config.arch}, ${config.kernel.recipe} ${config.kernel.version}, Yocto ${config.yocto}): ` +
-        `${count('create')} created, ${count('update')} updated, ${count('remove')} removed, ${count('unchanged')} unchanged\n`,
+        `${count('create')} created, ${count('update') + count('mode')} updated, ${count('remove')} removed, ${count('unchanged')} unchanged\n`,
     );
     return EXIT_OK;
   },
 };
+
+/** A path relative to the layer's parent directory, with '/' whatever the platform. */
+function configPathForMarker(rel: string): string {
+  return rel.split(path.sep).join('/');
+}

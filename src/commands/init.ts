@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type { Command } from './types.js';
 import { readSchema } from '../config/schema.js';
 import { resolveConfig } from '../config/resolve.js';
-import { writeAtomic } from '../layer/apply.js';
+import { writeAtomic } from '../layer/write-atomic.js';
 import { EXIT_OK, UserError } from '../errors.js';
 
 type SchemaNode = { description?: string; properties?: Record<string, SchemaNode>; $ref?: string };

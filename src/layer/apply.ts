@@ -1,9 +1,24 @@
+// The only writer of the layer directory. A run changes the layer as one transaction:
+//   1. lock the directory (lock.ts), finish or drop what an interrupted run left (recover);
+//   2. plan (reads only): compare the planned files with the directory and the manifest;
+//      every path is checked with lstat, symlinks are refused, conflicts refuse the run;
+//   3. stage: write every new file and the new manifest below .kdump-layer-txn/files/ —
+//      nothing the layer's users see has changed yet, and any error here drops the staging;
+//   4. commit: write .kdump-layer-txn/journal.json (atomically, by rename);
+//   5. roll forward: rename the staged files into place, remove the files no longer generated,
+//      move the manifest in last, drop .kdump-layer-txn.
+// A kill before 4 leaves the old layer (the next run drops the staging); a kill after 4 leaves a
+// journal the next run (of generate, with any configuration) completes first. `--check` reports
+// such leftovers as drift. Files the manifest does not list are never touched.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { unifiedDiff } from './diff.js';
+export { writeAtomic } from './write-atomic.js';
 import type { PlannedFile } from './plan.js';
+import { acquireLock, hasDeadLock, sleepSync, waitForUnlocked } from './lock.js';
+import { LOCK_NAME, TXN_NAME, checkNameLengths, ensureDirs, inspect, isPlainRelPath, isReserved, readNoFollow } from './safepath.js';
 
 /** Where generate records what it wrote, so it can tell its files from the user's. */
 export const MANIFEST = '.kdump-layer-manifest.json';
@@ -17,6 +32,7 @@ export interface Manifest {
 
 export type Action =
   | { kind: 'create' | 'update' | 'unchanged'; file: PlannedFile }
+  | { kind: 'mode'; file: PlannedFile; from: number }
   | { kind: 'remove'; path: string };
 
 export interface Conflict {
@@ -29,19 +45,40 @@ export interface ApplyPlan {
   actions: Action[];
   conflicts: Conflict[];
   manifest: PlannedFile;
+  /** Whether the manifest on disk differs from the new one. */
+  manifestChanged: boolean;
+  /** What an interrupted run left (lock, staging, old temporary files): layer-relative paths. */
+  leftovers: string[];
 }
 
+interface Journal {
+  version: 1;
+  /** Staged files to move into place, in order. */
+  writes: string[];
+  /** Files whose mode alone changes. */
+  modes: { path: string; mode: number }[];
+  /** Files generated before and no longer. */
+  removes: string[];
+}
+
+const JOURNAL = 'journal.json';
+const STAGED = 'files';
 const sha256 = (s: string | Buffer) => crypto.createHash('sha256').update(s).digest('hex');
 
-function readIfFile(abs: string): Buffer | null {
-  try {
-    return fs.readFileSync(abs);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return null;
-    if (code === 'EISDIR') throw new UserError('a directory is in the way of a generated file', { where: abs, hint: 'move it away' });
-    throw err;
-  }
+// ---------------------------------------------------------------------------------------------
+// Test hook: KDUMP_LAYER_TEST_KILL_AT=N makes the process kill itself (SIGKILL) at the Nth step
+// of a write (staging, commit, each rename and removal); KDUMP_LAYER_TEST_STEP_MS pauses at every
+// step; KDUMP_LAYER_TEST_TRACE=1 names each step on stderr. The kill -9 tests use them to stop
+// generate at every point of a run.
+const killAt = Number(process.env.KDUMP_LAYER_TEST_KILL_AT ?? 0);
+const stepMs = Number(process.env.KDUMP_LAYER_TEST_STEP_MS ?? 0);
+const trace = Boolean(process.env.KDUMP_LAYER_TEST_TRACE);
+let steps = 0;
+function step(name: string): void {
+  steps++;
+  if (trace) process.stderr.write(`kdump-layer: step ${steps} ${name}\n`);
+  if (stepMs > 0) sleepSync(stepMs);
+  if (killAt > 0 && steps === killAt) process.kill(process.pid, 'SIGKILL');
 }
 
 export function manifestFile(files: PlannedFile[], regenerate: string): PlannedFile {
@@ -53,63 +90,110 @@ export function manifestFile(files: PlannedFile[], regenerate: string): PlannedF
   return { path: MANIFEST, content: `${JSON.stringify(m, null, 2)}\n`, mode: 0o644 };
 }
 
-function readManifest(outDir: string): Manifest | null {
-  const raw = readIfFile(path.join(outDir, MANIFEST));
-  if (raw === null) return null;
-  try {
-    const m = JSON.parse(raw.toString('utf8')) as Manifest;
-    if (m.generator !== 'kdump-layer' || typeof m.files !== 'object' || m.files === null) throw new Error('not a manifest');
-    return m;
-  } catch {
-    throw new UserError('the layer manifest is damaged, so generated and hand-written files cannot be told apart', {
-      where: path.join(outDir, MANIFEST),
-      hint: 'restore it from version control, or run again with --force to overwrite every generated file',
-    });
-  }
+function damaged(outDir: string, why: string): UserError {
+  return new UserError(`the layer manifest ${why}, so generated and hand-written files cannot be told apart`, {
+    where: path.join(outDir, MANIFEST),
+    hint: 'restore it from version control (or remove it: every generated file then counts as hand-written and needs --force)',
+  });
 }
 
-/** Checks the output directory itself: not a file, not inside a file. */
-export function checkOutDir(outDir: string): void {
-  let cur = path.resolve(outDir);
-  for (;;) {
-    let st: fs.Stats | undefined;
-    try {
-      st = fs.statSync(cur);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
-    }
-    if (st && !st.isDirectory()) {
-      throw new UserError(cur === path.resolve(outDir) ? 'output path is a file, not a directory' : `output path runs through a file (${cur})`, {
-        where: outDir,
-        hint: 'give --out a directory (it is created when missing)',
-      });
-    }
-    if (st) return;
-    const parent = path.dirname(cur);
-    if (parent === cur) return;
-    cur = parent;
+function readManifest(outDir: string): { manifest: Manifest | null; raw: Buffer | null } {
+  const raw = readNoFollow(outDir, MANIFEST);
+  if (raw === null) return { manifest: null, raw };
+  let m: Manifest;
+  try {
+    m = JSON.parse(raw.toString('utf8')) as Manifest;
+  } catch {
+    throw damaged(outDir, 'is not valid JSON');
   }
+  if (m === null || typeof m !== 'object' || m.generator !== 'kdump-layer' || typeof m.files !== 'object' || m.files === null || Array.isArray(m.files)) {
+    throw damaged(outDir, 'is not a kdump-layer manifest');
+  }
+  for (const [p, hash] of Object.entries(m.files)) {
+    // An entry that leaves the layer (absolute, '..') or names generate's own files is refused, not skipped.
+    if (!isPlainRelPath(p) || isReserved(p) || p === MANIFEST) throw damaged(outDir, `lists a path outside the layer's generated files (${JSON.stringify(p)})`);
+    if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) throw damaged(outDir, `has no valid checksum for ${p}`);
+  }
+  return { manifest: m, raw };
+}
+
+/** Old temporary files (`.NAME.PID.tmp`, from versions that wrote in place) beside generated files. */
+function oldTempFiles(outDir: string, rels: string[]): string[] {
+  const found: string[] = [];
+  const byDir = new Map<string, Set<string>>();
+  for (const r of rels) {
+    const d = path.posix.dirname(r);
+    if (!byDir.has(d)) byDir.set(d, new Set());
+    byDir.get(d)!.add(path.posix.basename(r));
+  }
+  for (const [d, names] of byDir) {
+    let entries: fs.Dirent[];
+    try {
+      if (d !== '.' && inspectDir(outDir, d) !== 'dir') continue;
+      entries = fs.readdirSync(path.join(outDir, d), { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      const m = /^\.(.+)\.\d+\.tmp$/.exec(e.name);
+      if (m && names.has(m[1]) && e.isFile()) found.push(d === '.' ? e.name : `${d}/${e.name}`);
+    }
+  }
+  return found.sort();
+}
+
+/** Is outDir/relDir a real directory (no link on the way)? */
+function inspectDir(outDir: string, relDir: string): 'dir' | 'missing' {
+  let cur = outDir;
+  for (const part of relDir.split('/')) {
+    cur = path.join(cur, part);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(cur);
+    } catch {
+      return 'missing';
+    }
+    if (!st.isDirectory()) return 'missing';
+  }
+  return 'dir';
+}
+
+/** What an interrupted run left in outDir: a dead holder's lock, the staging area, old temporary files. */
+function findLeftovers(outDir: string, rels: string[]): string[] {
+  const found: string[] = [];
+  if (hasDeadLock(outDir)) found.push(LOCK_NAME);
+  try {
+    const st = fs.lstatSync(path.join(outDir, TXN_NAME));
+    if (st.isSymbolicLink()) throw new UserError(`${TXN_NAME} is a symbolic link; generate does not follow links inside the layer directory`, { where: outDir, hint: 'remove the link, then run again' });
+    found.push(fs.existsSync(path.join(outDir, TXN_NAME, JOURNAL)) ? `${TXN_NAME} (a committed update not yet complete)` : `${TXN_NAME} (an update that never committed)`);
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+  }
+  return [...found, ...oldTempFiles(outDir, rels)];
 }
 
 /**
  * Compares the plan with the directory: what to create, update, leave or remove, and which
- * files the user changed (conflicts). Reads only; writes nothing.
+ * files the user changed (conflicts). Reads only; writes nothing. `outDir` comes from
+ * resolveOutDir (symlinks in the spelled --out already resolved).
  */
 export function planApply(outDir: string, files: PlannedFile[], regenerate: string): ApplyPlan {
-  checkOutDir(outDir);
-  const previous = readManifest(outDir);
+  for (const f of files) {
+    if (!isPlainRelPath(f.path) || isReserved(f.path) || f.path === MANIFEST) throw new Error(`planned path is not a plain layer path: ${f.path}`);
+    checkNameLengths(outDir, f.path);
+  }
+  const { manifest: previous, raw: previousRaw } = readManifest(outDir);
   const actions: Action[] = [];
   const conflicts: Conflict[] = [];
   for (const file of files) {
-    if (path.isAbsolute(file.path) || file.path.split('/').includes('..')) throw new Error(`planned path escapes the layer: ${file.path}`);
-    const current = readIfFile(path.join(outDir, file.path));
+    const current = readNoFollow(outDir, file.path);
     if (current === null) {
       actions.push({ kind: 'create', file });
       continue;
     }
     if (current.equals(Buffer.from(file.content))) {
-      actions.push({ kind: 'unchanged', file });
+      const mode = fs.lstatSync(path.join(outDir, file.path)).mode & 0o777;
+      actions.push(mode === file.mode ? { kind: 'unchanged', file } : { kind: 'mode', file, from: mode });
       continue;
     }
     const recorded = previous?.files[file.path];
@@ -119,82 +203,245 @@ export function planApply(outDir: string, files: PlannedFile[], regenerate: stri
   }
   const planned = new Set(files.map((f) => f.path));
   for (const [p, recorded] of Object.entries(previous?.files ?? {}).sort()) {
-    if (planned.has(p) || p.split('/').includes('..') || path.isAbsolute(p)) continue;
-    const current = readIfFile(path.join(outDir, p));
+    if (planned.has(p)) continue;
+    const current = readNoFollow(outDir, p);
     if (current === null) continue;
     if (recorded !== sha256(current)) conflicts.push({ path: p, why: 'is no longer generated, but was edited since' });
     actions.push({ kind: 'remove', path: p });
   }
-  return { outDir, actions, conflicts, manifest: manifestFile(files, regenerate) };
+  const manifest = manifestFile(files, regenerate);
+  const manifestChanged = previousRaw === null || !previousRaw.equals(Buffer.from(manifest.content));
+  const leftovers = findLeftovers(outDir, [...planned, ...Object.keys(previous?.files ?? {}), MANIFEST]);
+  return { outDir, actions, conflicts, manifest, manifestChanged, leftovers };
 }
 
-/** Writes `content` to `abs` atomically: a temporary file in the same directory, then rename. */
-export function writeAtomic(abs: string, content: string, mode: number): void {
-  fs.mkdirSync(path.dirname(abs), { recursive: true });
-  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}.tmp`);
+/** Writes a new file (never through a link), with its mode, flushed to disk. */
+function writeNew(abs: string, content: string, mode: number): void {
+  const fd = fs.openSync(abs, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode);
   try {
-    fs.writeFileSync(tmp, content, { mode });
-    fs.chmodSync(tmp, mode); // writeFileSync's mode is filtered by the umask
-    fs.renameSync(tmp, abs);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
+    fs.writeFileSync(fd, content);
+    fs.fchmodSync(fd, mode); // the open's mode is filtered by the umask
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function fsyncDir(abs: string): void {
+  const fd = fs.openSync(abs, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
 function removeEmptyParents(outDir: string, rel: string): void {
-  let dir = path.dirname(rel);
+  let dir = path.posix.dirname(rel);
   while (dir !== '.' && dir !== '') {
+    if (inspectDir(outDir, dir) !== 'dir') return;
     const abs = path.join(outDir, dir);
     if (fs.readdirSync(abs).length > 0) return;
     fs.rmdirSync(abs);
-    dir = path.dirname(dir);
+    dir = path.posix.dirname(dir);
   }
 }
 
-/** Carries out an ApplyPlan. Refuses (writing nothing) when there are conflicts and no force. */
+/** Removes the staging area (never following a link: rmSync does not follow the links inside). */
+function dropStaging(outDir: string): void {
+  const txn = path.join(outDir, TXN_NAME);
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(txn);
+  } catch {
+    return;
+  }
+  if (st.isSymbolicLink()) throw new UserError(`${TXN_NAME} is a symbolic link; generate does not follow links inside the layer directory`, { where: outDir, hint: 'remove the link, then run again' });
+  fs.rmSync(txn, { recursive: true, force: true });
+}
+
+/** Steps 5: moves a committed transaction's files into place. Idempotent: a re-run skips what is done. */
+function rollForward(outDir: string, journal: Journal): void {
+  const staged = path.join(outDir, TXN_NAME, STAGED);
+  for (const rel of journal.writes) {
+    const src = path.join(staged, rel);
+    if (!fs.existsSync(src)) continue; // moved already, before an interruption
+    ensureDirs(outDir, path.posix.dirname(rel));
+    inspect(outDir, rel); // no link or directory in the way, right before the rename
+    fs.renameSync(src, path.join(outDir, rel)); // rename replaces a file; it never follows a link at the target
+    step(`moved ${rel}`);
+  }
+  for (const { path: rel, mode } of journal.modes) {
+    if (inspect(outDir, rel) === 'missing') continue;
+    const fd = fs.openSync(path.join(outDir, rel), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    try {
+      fs.fchmodSync(fd, mode);
+    } finally {
+      fs.closeSync(fd);
+    }
+    step(`chmod ${rel}`);
+  }
+  for (const rel of journal.removes) {
+    if (inspect(outDir, rel) === 'file') {
+      fs.unlinkSync(path.join(outDir, rel)); // unlink removes a name; it never follows a link
+      step(`removed ${rel}`);
+    }
+    removeEmptyParents(outDir, rel);
+  }
+  const manifest = path.join(staged, MANIFEST);
+  if (fs.existsSync(manifest)) {
+    inspect(outDir, MANIFEST);
+    fs.renameSync(manifest, path.join(outDir, MANIFEST));
+    step('moved the manifest');
+  }
+  dropStaging(outDir);
+}
+
+function readJournal(outDir: string): Journal | null {
+  let raw: string;
+  try {
+    raw = fs.readFileSync(path.join(outDir, TXN_NAME, JOURNAL), 'utf8');
+  } catch {
+    return null;
+  }
+  let j: Journal | undefined;
+  try {
+    j = JSON.parse(raw) as Journal;
+  } catch {
+    j = undefined;
+  }
+  const list = (x: unknown): unknown[] => (Array.isArray(x) ? x : [null]);
+  const all = j ? [...list(j.writes), ...list(j.modes).map((m) => (m as { path?: unknown } | null)?.path), ...list(j.removes)] : [null];
+  if (!j || j.version !== 1 || !all.every((p) => typeof p === 'string' && ((isPlainRelPath(p) && !isReserved(p)) || p === MANIFEST))) {
+    throw new UserError('the journal of an interrupted generate is damaged', {
+      where: path.join(outDir, TXN_NAME, JOURNAL),
+      hint: `remove ${TXN_NAME} and check the layer with \`kdump-layer generate --check\``,
+    });
+  }
+  return j;
+}
+
+/** Step 1: completes a committed transaction an interrupted run left, or drops an uncommitted one. */
+function recover(outDir: string): void {
+  const journal = readJournal(outDir);
+  if (journal) rollForward(outDir, journal);
+  else dropStaging(outDir);
+}
+
+/** Removes old-style temporary files next to generated files (their names were planned). */
+function dropOldTempFiles(outDir: string, leftovers: string[]): void {
+  for (const rel of leftovers) if (isPlainRelPath(rel) && rel.endsWith('.tmp')) fs.rmSync(path.join(outDir, rel), { force: true });
+}
+
+/** Steps 3 to 5 for a plan made under the lock. Refuses (writing nothing) when there are conflicts and no force. */
 export function executeApply(plan: ApplyPlan, force: boolean): void {
+  const { outDir } = plan;
   if (plan.conflicts.length > 0 && !force) {
     const list = plan.conflicts.map((c) => `  ${c.path} ${c.why}`).join('\n');
-    throw new UserError(`refusing to overwrite files in ${plan.outDir}; nothing was written:\n${list}`, {
+    throw new UserError(`refusing to overwrite files in ${outDir}; nothing was written:\n${list}`, {
       hint: 'keep your changes in the configuration (kernel.extra_config, …) instead, or run again with --force to overwrite',
     });
   }
-  for (const a of plan.actions) {
-    if (a.kind === 'create' || a.kind === 'update') writeAtomic(path.join(plan.outDir, a.file.path), a.file.content, a.file.mode);
-    else if (a.kind === 'unchanged') {
-      const abs = path.join(plan.outDir, a.file.path);
-      if ((fs.statSync(abs).mode & 0o777) !== a.file.mode) fs.chmodSync(abs, a.file.mode);
+  dropOldTempFiles(outDir, plan.leftovers);
+  const writes = plan.actions.flatMap((a) => (a.kind === 'create' || a.kind === 'update' ? [a.file] : []));
+  const journal: Journal = {
+    version: 1,
+    writes: writes.map((f) => f.path),
+    modes: plan.actions.flatMap((a) => (a.kind === 'mode' ? [{ path: a.file.path, mode: a.file.mode }] : [])),
+    removes: plan.actions.flatMap((a) => (a.kind === 'remove' ? [a.path] : [])),
+  };
+  if (!plan.manifestChanged && journal.writes.length + journal.modes.length + journal.removes.length === 0) return;
+
+  // Step 3: stage. Any error here leaves the layer as it was.
+  const txn = path.join(outDir, TXN_NAME);
+  const staged = path.join(txn, STAGED);
+  try {
+    fs.mkdirSync(txn, 0o700);
+    fs.mkdirSync(staged);
+    step('staging created');
+    for (const f of [...writes, ...(plan.manifestChanged ? [plan.manifest] : [])]) {
+      fs.mkdirSync(path.dirname(path.join(staged, f.path)), { recursive: true });
+      writeNew(path.join(staged, f.path), f.content, f.mode);
+      step(`staged ${f.path}`);
     }
-  }
-  for (const a of plan.actions) {
-    if (a.kind === 'remove') {
-      fs.rmSync(path.join(plan.outDir, a.path), { force: true });
-      removeEmptyParents(plan.outDir, a.path);
+    // Step 4: commit.
+    const tmp = path.join(txn, `${JOURNAL}.tmp`);
+    writeNew(tmp, `${JSON.stringify(journal)}\n`, 0o600);
+    fsyncDir(staged);
+    fs.renameSync(tmp, path.join(txn, JOURNAL));
+    fsyncDir(txn);
+    step('committed');
+  } catch (err) {
+    try {
+      dropStaging(outDir);
+    } catch {
+      /* report the first error */
     }
+    const e = err as NodeJS.ErrnoException;
+    if (err instanceof UserError || typeof e.code !== 'string') throw err;
+    throw new UserError(`cannot write the new layer (${e.code}: ${e.message}); nothing was changed`, { where: outDir, hint: 'fix the cause and run again' });
   }
-  // The manifest last: until it is written, the previous one still describes the old files.
-  writeAtomic(path.join(plan.outDir, plan.manifest.path), plan.manifest.content, plan.manifest.mode);
+  // Step 5: roll forward. An error from here on is completed by the next run.
+  try {
+    rollForward(outDir, journal);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const what = err instanceof UserError ? err.message : `${e.code ?? ''} ${e.message}`.trim();
+    throw new UserError(`the update of the layer stopped half-way (${what})`, {
+      where: outDir,
+      hint: 'fix the cause and run generate again: it completes the update (the staged files are kept in .kdump-layer-txn)',
+    });
+  }
 }
 
-/** `--check`: the unified diff between the directory and the plan ('' when in sync). */
+/**
+ * Runs `fn` holding the lock of outDir (created when missing), after finishing what an
+ * interrupted run left. Directories created for the lock are removed again when `fn` fails
+ * and they stayed empty, so a refused run leaves nothing behind.
+ */
+export function withLayerLock<T>(outDir: string, fn: () => T): T {
+  const created = fs.mkdirSync(outDir, { recursive: true });
+  const release = acquireLock(outDir);
+  let ok = false;
+  try {
+    if (process.env.KDUMP_LAYER_TEST_HOLD_MS) sleepSync(Number(process.env.KDUMP_LAYER_TEST_HOLD_MS));
+    recover(outDir);
+    const result = fn();
+    ok = true;
+    return result;
+  } finally {
+    release();
+    if (!ok && created) {
+      // Remove what mkdir created, innermost first, while empty.
+      for (let d = outDir; d.length >= created.length; d = path.dirname(d)) {
+        try {
+          fs.rmdirSync(d);
+        } catch {
+          break;
+        }
+      }
+    }
+  }
+}
+
+/** For --check and --dry-run: waits while a live generate holds the lock; writes nothing. */
+export function waitForLayer(outDir: string): void {
+  if (fs.existsSync(outDir)) waitForUnlocked(outDir);
+}
+
+/** `--check`: leftovers of an interrupted run, then the unified diff between the directory and the plan ('' when in sync). */
 export function driftDiff(plan: ApplyPlan): string {
-  const out: string[] = [];
+  const out: string[] = plan.leftovers.map((l) => `leftover of an interrupted generate: ${l} (run generate to complete or clean it)\n`);
   const show = (rel: string, want: string | null) => {
-    const abs = path.join(plan.outDir, rel);
-    const raw = readIfFile(abs);
+    const raw = readNoFollow(plan.outDir, rel);
     const have = raw === null ? null : raw.toString('utf8');
     out.push(unifiedDiff(have, want, `a/${rel}`, `b/${rel}`));
   };
   for (const a of plan.actions) {
     if (a.kind === 'remove') show(a.path, null);
+    else if (a.kind === 'mode') out.push(`mode of ${a.file.path}: ${a.from.toString(8)}, generated ${a.file.mode.toString(8)}\n`);
     else if (a.kind !== 'unchanged') show(a.file.path, a.file.content);
-    else {
-      const abs = path.join(plan.outDir, a.file.path);
-      const mode = fs.statSync(abs).mode & 0o777;
-      if (mode !== a.file.mode) out.push(`mode of ${a.file.path}: ${mode.toString(8)}, generated ${a.file.mode.toString(8)}\n`);
-    }
   }
-  show(plan.manifest.path, plan.manifest.content);
+  if (plan.manifestChanged) show(plan.manifest.path, plan.manifest.content);
   return out.join('');
 }

@@ -1,0 +1,71 @@
+// Benchmark: start-up of the installed CLI (the bundle in dist/bin, the package's bin) beside
+// `node -e 0`, whole process, interleaved in one run: median wall time, median CPU time
+// (user + system) and peak RSS of each. Target: CPU ≤ 1.5× `node -e 0` for generate, validate
+// of a real .config, machines and --help; peak RSS of validate on a ~10 000-line .config ≤ 80 MB.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const bin = path.join(root, 'dist/bin/kdump-layer.js');
+const corpus = path.join(root, '../shared/data/kconfig-corpus/distros');
+const runs = Number(process.env.BENCH_RUNS ?? 15);
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kdump-layer-startup-'));
+// Each process reports its own resource usage on fd 3 as it exits (the same preload for every case).
+const preload = path.join(work, 'rusage.cjs');
+fs.writeFileSync(preload, "process.on('exit', () => { const u = process.resourceUsage(); require('fs').writeSync(3, JSON.stringify({ cpu: (u.userCPUTime + u.systemCPUTime) / 1000, rss: u.maxRSS / 1024 })); });\n");
+
+/** The real .config of about 10 000 lines: the corpus file nearest that size. */
+function tenThousandLineConfig(): { file: string; lines: number } {
+  const all = fs.readdirSync(corpus).filter((f) => f.endsWith('.config')).map((f) => {
+    const file = path.join(corpus, f);
+    return { file, lines: fs.readFileSync(file, 'utf8').split('\n').length };
+  });
+  return all.sort((a, b) => Math.abs(a.lines - 10000) - Math.abs(b.lines - 10000))[0];
+}
+
+interface Sample { wall: number; cpu: number; rss: number }
+function once(args: string[], okCodes = [0]): Sample {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, ['-r', preload, ...args], { cwd: work, stdio: ['ignore', 'ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  const wall = Number(process.hrtime.bigint() - t) / 1e6;
+  if (!okCodes.includes(r.status ?? -1)) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  const u = JSON.parse(String(r.output[3])) as { cpu: number; rss: number };
+  return { wall, cpu: u.cpu, rss: u.rss };
+}
+
+const config = tenThousandLineConfig();
+const cases: [string, string[], number[]][] = [
+  ['node -e 0 (floor)', ['-e', '0'], [0]],
+  ['generate --machine as5712', [bin, 'generate', '--machine', 'as5712', '--out', 'layer'], [0]],
+  ['  same, unbundled (dist/src/cli.js, for comparison)', [path.join(root, 'dist/src/cli.js'), 'generate', '--machine', 'as5712', '--out', 'layer2'], [0]],
+  [`validate ${path.basename(config.file)} (${config.lines} lines)`, [bin, 'validate', config.file], [0, 1]],
+  ['machines', [bin, 'machines'], [0]],
+  ['--help', [bin, '--help'], [0]],
+];
+once(cases[1][1]); // warm the disk cache
+const samples = new Map<string, Sample[]>(cases.map(([n]) => [n, []]));
+for (let i = 0; i < runs; i++) {
+  for (const d of ['layer', 'layer2']) fs.rmSync(path.join(work, d), { recursive: true, force: true });
+  for (const [name, args, ok] of cases) samples.get(name)!.push(once(args, ok));
+}
+fs.rmSync(work, { recursive: true, force: true });
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const floor = samples.get(cases[0][0])!;
+const floorCpu = median(floor.map((s) => s.cpu));
+const floorWall = median(floor.map((s) => s.wall));
+console.log(`kdump-layer start-up benchmark (dist/bin bundle): median of ${runs} interleaved runs, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}, node ${process.version}`);
+console.log(`${'case'.padEnd(48)} ${'wall ms'.padStart(8)} ${'x'.padStart(5)} ${'cpu ms'.padStart(7)} ${'x'.padStart(5)} ${'peak RSS'.padStart(9)}  target`);
+for (const [name] of cases) {
+  const s = samples.get(name)!;
+  const cpu = median(s.map((x) => x.cpu));
+  const wall = median(s.map((x) => x.wall));
+  const rss = Math.max(...s.map((x) => x.rss));
+  const targets: string[] = [];
+  if (name !== cases[0][0] && !name.startsWith(' ')) targets.push(`cpu <= 1.5x: ${cpu / floorCpu <= 1.5 ? 'met' : 'NOT met'}`);
+  if (name.startsWith('validate')) targets.push(`RSS <= 80 MB: ${rss <= 80 ? 'met' : 'NOT met'}`);
+  console.log(`${name.padEnd(48)} ${wall.toFixed(0).padStart(8)} ${(wall / floorWall).toFixed(2).padStart(5)} ${cpu.toFixed(0).padStart(7)} ${(cpu / floorCpu).toFixed(2).padStart(5)} ${`${rss.toFixed(0)} MB`.padStart(9)}  ${targets.join(', ')}`);
+}
