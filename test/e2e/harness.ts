@@ -188,7 +188,8 @@ export function buildInitramfs(kernel: Kernel): Initramfs {
   try {
     copyWithParents('/bin/busybox', staging);
     for (const b of [...bins, ...vmcoreDmesg]) copyWithParents(b, staging);
-    for (const lib of sharedLibraries([...bins, ...vmcoreDmesg])) copyWithParents(lib, staging);
+    // busybox too: Debian's `busybox` package (a dynamic build) may stand in for busybox-static.
+    for (const lib of sharedLibraries(['/bin/busybox', ...bins, ...vmcoreDmesg])) copyWithParents(lib, staging);
     for (const m of modules) {
       copyWithParents(path.join(kernel.root, 'lib/modules', kernel.release, m), staging, path.join('/lib/modules', kernel.release, m));
     }
