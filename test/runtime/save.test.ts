@@ -116,18 +116,20 @@ describe('ops-kdump save against a real vmcore, with faults @slow', function () 
     });
   }
 
-  it('rotation keeps the newest `keep` archives and removes the oldest', () => {
-    t = makeTarget(vmcore, 160, `core_collector ${COLLECT}\narchive_stage capture\nkeep 2\nmin_free_mb 16\nfinal_action reboot`);
-    const r = opsKdump(['dash'], ['save'], t.env);
-    expect(r.code, r.stderr).to.equal(0);
-    expect(r.stderr).to.include(`rotation: removing ${EARLIER[0]}`);
-    const left = fs.readdirSync(t.core).filter((e) => e.startsWith('kdump-')).sort();
-    expect(left).to.have.length(2);
-    expect(left[1]).to.equal(EARLIER[1]);
-    expect(left[0]).to.match(/^kdump-000001-/);
-    expect(sha(path.join(t.core, EARLIER[1]))).to.equal(t.earlier.get(EARLIER[1]));
-    expectRootOnly(t);
-  });
+  for (const shell of SHELLS) {
+    it(`under ${shell.name}: rotation keeps the newest \`keep\` archives and removes the oldest`, () => {
+      t = makeTarget(vmcore, 160, `core_collector ${COLLECT}\narchive_stage capture\nkeep 2\nmin_free_mb 16\nfinal_action reboot`);
+      const r = opsKdump(shell.argv, ['save'], t.env);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stderr).to.include(`rotation: removing ${EARLIER[0]}`);
+      const left = fs.readdirSync(t.core).filter((e) => e.startsWith('kdump-')).sort();
+      expect(left).to.have.length(2);
+      expect(left[1]).to.equal(EARLIER[1]);
+      expect(left[0]).to.match(/^kdump-000001-/);
+      expect(sha(path.join(t.core, EARLIER[1]))).to.equal(t.earlier.get(EARLIER[1]));
+      expectRootOnly(t);
+    });
+  }
 
   it('disk full mid-dump: the crash is recorded as failed with makedumpfile\'s own words and the crashed kernel\'s log; earlier archives survive', () => {
     t = makeTarget(vmcore, 24, `core_collector ${COLLECT}\nkeep 1\nmin_free_mb 1\nfailure_action poweroff`);
@@ -231,13 +233,15 @@ describe('ops-kdump save against a real vmcore, with faults @slow', function () 
     expect(newEntries(t)).to.deep.equal([]);
   });
 
-  it('not enough free space for min_free_mb: preflight fails before the dump; a small failed record with the crashed kernel\'s log is kept', () => {
-    t = makeTarget(vmcore, 24, `core_collector ${COLLECT}\nmin_free_mb 64\nfailure_action reboot`);
-    const r = opsKdump(['busybox', 'sh'], ['save'], t.env);
-    expectFailure(r, 'preflight', 'reboot', /only \d+ MiB free on .*, min_free_mb is 64/);
-    expectFailedRecord(t, 'preflight', /^only \d+ MiB free on .*, min_free_mb is 64$/, { dmesg: true });
-    expectRootOnly(t);
-  });
+  for (const shell of SHELLS) {
+    it(`under ${shell.name}: not enough free space for min_free_mb: preflight fails before the dump; a small failed record with the crashed kernel's log is kept`, () => {
+      t = makeTarget(vmcore, 24, `core_collector ${COLLECT}\nmin_free_mb 64\nfailure_action reboot`);
+      const r = opsKdump(shell.argv, ['save'], t.env);
+      expectFailure(r, 'preflight', 'reboot', /only \d+ MiB free on .*, min_free_mb is 64/);
+      expectFailedRecord(t, 'preflight', /^only \d+ MiB free on .*, min_free_mb is 64$/, { dmesg: true });
+      expectRootOnly(t);
+    });
+  }
 
   it('failed records are rotated apart: they never push out a saved dump, and the newest `keep` of them stay', () => {
     t = makeTarget(vmcore, 160, `core_collector ${COLLECT}\narchive_stage capture\nkeep 2\nmin_free_mb 100000\nfailure_action reboot`);
@@ -255,30 +259,32 @@ describe('ops-kdump save against a real vmcore, with faults @slow', function () 
     expectCompleteMeansComplete(t);
   });
 
-  it('archive_stage boot: a fast lzo dump in the capture kernel, recompressed and archived root-only at the next boot', () => {
-    t = makeTarget(vmcore, 200, 'core_collector makedumpfile -l --message-level 7 -d 31\narchive tar.gz\narchive_stage boot\nrecompress makedumpfile -c --message-level 7 -d 31\nmin_free_mb 1');
-    const r = opsKdump(['dash'], ['save'], t.env);
-    expect(r.code, r.stderr).to.equal(0);
-    expect(r.stderr).to.include('archive deferred to the next boot');
-    const fresh = newEntries(t);
-    expect(fresh).to.have.length(1);
-    const lzoBytes = fs.statSync(path.join(t.core, fresh[0], 'vmcore')).size;
-    expect(new Map(listRows(t).map((row) => [row[0], row[1]])).get(fresh[0])).to.equal('pending');
-    // The next boot runs archive with the boot's usual umask.
-    const a = opsKdump(['sh', '-c', 'umask 022; exec busybox sh "$0" "$@"'], ['archive'], t.env);
-    expect(a.code, a.stderr).to.equal(0);
-    const after = newEntries(t);
-    expect(after).to.deep.equal([`${fresh[0]}.tar.gz`]);
-    expectRootOnly(t);
-    const x = path.join(t.dir, 'x');
-    fs.mkdirSync(x);
-    sh('tar', ['-xzf', path.join(t.core, after[0]), '-C', x]);
-    const top = path.join(x, fresh[0]);
-    expect(fs.statSync(path.join(top, 'vmcore')).size).to.be.lessThan(lzoBytes);
-    const meta = fs.readFileSync(path.join(top, 'metadata.txt'), 'utf8');
-    expect(meta).to.match(/^recompressed_with=makedumpfile -c/m);
-    expect(meta.trim().split('\n').filter((l) => l.startsWith('dump_format=')).pop()).to.equal('dump_format=kdump-zlib');
-    sh('makedumpfile', ['--dump-dmesg', path.join(top, 'vmcore'), path.join(x, 'dmesg')]);
-    expect(fs.readFileSync(path.join(x, 'dmesg'), 'utf8')).to.include('sysrq: Trigger a crash');
-  });
+  for (const shell of SHELLS) {
+    it(`under ${shell.name}: archive_stage boot: a fast lzo dump in the capture kernel, recompressed and archived root-only at the next boot`, () => {
+      t = makeTarget(vmcore, 200, 'core_collector makedumpfile -l --message-level 7 -d 31\narchive tar.gz\narchive_stage boot\nrecompress makedumpfile -c --message-level 7 -d 31\nmin_free_mb 1');
+      const r = opsKdump(shell.argv, ['save'], t.env);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stderr).to.include('archive deferred to the next boot');
+      const fresh = newEntries(t);
+      expect(fresh).to.have.length(1);
+      const lzoBytes = fs.statSync(path.join(t.core, fresh[0], 'vmcore')).size;
+      expect(new Map(listRows(t).map((row) => [row[0], row[1]])).get(fresh[0])).to.equal('pending');
+      // The next boot runs archive with the boot's usual umask.
+      const a = opsKdump(['sh', '-c', `umask 022; exec ${shell.argv.join(' ')} "$0" "$@"`], ['archive'], t.env);
+      expect(a.code, a.stderr).to.equal(0);
+      const after = newEntries(t);
+      expect(after).to.deep.equal([`${fresh[0]}.tar.gz`]);
+      expectRootOnly(t);
+      const x = path.join(t.dir, 'x');
+      fs.mkdirSync(x);
+      sh('tar', ['-xzf', path.join(t.core, after[0]), '-C', x]);
+      const top = path.join(x, fresh[0]);
+      expect(fs.statSync(path.join(top, 'vmcore')).size).to.be.lessThan(lzoBytes);
+      const meta = fs.readFileSync(path.join(top, 'metadata.txt'), 'utf8');
+      expect(meta).to.match(/^recompressed_with=makedumpfile -c/m);
+      expect(meta.trim().split('\n').filter((l) => l.startsWith('dump_format=')).pop()).to.equal('dump_format=kdump-zlib');
+      sh('makedumpfile', ['--dump-dmesg', path.join(top, 'vmcore'), path.join(x, 'dmesg')]);
+      expect(fs.readFileSync(path.join(x, 'dmesg'), 'utf8')).to.include('sysrq: Trigger a crash');
+    });
+  }
 });

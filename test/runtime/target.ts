@@ -178,7 +178,7 @@ export function expectCompleteMeansComplete(t: Target): void {
  */
 export async function runUntilKilled(
   shell: string[], args: string[], env: NodeJS.ProcessEnv,
-  when: { pausedAt: string } | { fileAtLeast: { path: string; bytes: number } },
+  when: { pausedAt: string } | { fileAtLeast: { path: string | (() => string | undefined); bytes: number } },
   timeoutMs = 120_000,
 ): Promise<string> {
   const child = spawn(shell[0], [...shell.slice(1), OPS_KDUMP, ...args], {
@@ -196,9 +196,13 @@ export async function runUntilKilled(
     for (;;) {
       if (child.exitCode !== null) throw new Error(`ops-kdump ${args.join(' ')} ended (${child.exitCode}) before the kill point:\n${stderr}`);
       if (Date.now() - started > timeoutMs) throw new Error(`kill point not reached in ${timeoutMs / 1000} s:\n${stderr}`);
-      const hit = 'pausedAt' in when
-        ? stderr.includes(`test hook: paused at ${when.pausedAt}`)
-        : fs.existsSync(when.fileAtLeast.path) && fs.statSync(when.fileAtLeast.path).size >= when.fileAtLeast.bytes;
+      let hit: boolean;
+      if ('pausedAt' in when) {
+        hit = stderr.includes(`test hook: paused at ${when.pausedAt}`);
+      } else {
+        const f = typeof when.fileAtLeast.path === 'function' ? when.fileAtLeast.path() : when.fileAtLeast.path;
+        hit = f !== undefined && fs.existsSync(f) && fs.statSync(f).size >= when.fileAtLeast.bytes;
+      }
       if (hit) break;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -209,6 +213,15 @@ export async function runUntilKilled(
       // already gone
     }
     await exited;
+    // Every process of the group (tar, gzip, makedumpfile) gone, its files closed.
+    for (let i = 0; i < 500; i++) {
+      try {
+        process.kill(-child.pid!, 0);
+      } catch {
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
   return stderr;
 }
