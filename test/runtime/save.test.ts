@@ -136,6 +136,7 @@ describe('ops-kdump save against a real vmcore, with faults @slow', function () 
     const r = opsKdump(['busybox', 'sh'], ['save'], t.env);
     expectFailure(r, 'collect', 'poweroff', /core collector 'makedumpfile -c --message-level 7 -d 31' failed/);
     expect(r.stderr).to.match(/ops-kdump: core collector: Can't write the dump file\(.*vmcore\.incomplete\)\. No space left on device/);
+    expect(r.stderr, 'only the collector\'s own lines are quoted').not.to.match(/core collector: .*ops-kdump:/);
     expectEarlierIntact(t);
     const name = expectFailedRecord(t, 'collect', /^core collector '.*' failed: Can't write the dump file\(.*\)\. No space left on device$/, { dmesg: true });
     const meta = fs.readFileSync(path.join(t.core, name, 'metadata.txt'), 'utf8');
