@@ -1,12 +1,13 @@
 #!/bin/sh
 # Installs the Debian packages the test suite runs for real (QEMU, a real kernel, kexec-tools,
-# makedumpfile, busybox, dash, shellcheck, a kernel source tree for Kconfig), only those missing.
+# makedumpfile, busybox, dash, shellcheck, a kernel source tree for Kconfig, libfaketime for
+# the runtime's clock tests), only those missing.
 set -eu
 
 # Package list: one place. linux-image-amd64 is fetched as a .deb by the tests, not installed.
 PACKAGES="dash busybox-static shellcheck kexec-tools makedumpfile qemu-system-x86 cpio
 e2fsprogs linux-source-6.1 flex bison bc gcc make xz-utils zstd
-systemd mount gzip tar libxml2-utils"
+systemd mount gzip tar libxml2-utils faketime"
 
 missing=""
 for p in $PACKAGES; do

@@ -19,7 +19,7 @@ describe('configuration', () => {
 
   it('has the seed defaults (dump path, kdump format, tar.gz with os-release, reboot) but the measured-fastest lzo, archived at the next boot', () => {
     const { config } = resolveConfig({ machine: 'as5712' });
-    expect(config.dump).to.deep.equal({ path: '/var/core/kernel-core', format: 'kdump', level: 31, compressor: 'lzo', message_level: 1, dmesg: true });
+    expect(config.dump).to.deep.equal({ path: '/var/core/kernel-core', format: 'kdump', level: 31, compressor: 'lzo', message_level: 7, dmesg: true });
     expect(config.archive).to.include({ stage: 'boot', recompress: 'none' });
     expect(config.archive.files).to.deep.equal(['/etc/os-release']);
     expect(config.archive.compression).to.equal('gzip');

@@ -9,7 +9,7 @@ import {
 /** The seed pipeline (zlib dump, tar.gz in the capture kernel), dump path on the test disk. */
 export const E2E_CONF = `# written by the end-to-end test
 path /data/core
-core_collector makedumpfile -c --message-level 1 -d 31
+core_collector makedumpfile -c --message-level 7 -d 31
 archive tar.gz
 archive_stage capture
 archive_files /etc/os-release
@@ -18,6 +18,15 @@ min_free_mb 64
 failure_action reboot
 final_action reboot
 `;
+
+/** Modes of everything under the dump path as `ls -lnR` in the guest printed them: root only. */
+function expectRootOnlyInGuest(g: Guest): void {
+  const modes = consoleLines(g, 'KDL-MODES ');
+  expect(modes.some((l) => l.startsWith('/data/core:')), g.tail()).to.equal(true);
+  const entries = modes.filter((l) => /^[-d][rwx-]{9}/.test(l));
+  expect(entries.length, modes.join('\n')).to.be.greaterThan(3);
+  for (const l of entries) expect(l.slice(0, 10), l).to.be.oneOf(['-rw-------', 'drwx------']);
+}
 
 function consoleLines(g: Guest, prefix: string): string[] {
   return g.output
@@ -34,6 +43,7 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
   const disk = path.join(e2eDir, 'crash-disk.img');
   const marker = runMarker();
   let firstArchive = '';
+  let secondArchive = '';
 
   before(() => {
     kernel = ensureKernel();
@@ -61,7 +71,7 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
     const out = path.join(e2eDir, 'crash-1-core');
     extractFromDisk(disk, '/core', out);
     const entries = fs.readdirSync(path.join(out, 'core'));
-    const archives = entries.filter((e) => /^kdump-\d{8}-\d{6}-[0-9a-f]+\.tar\.gz$/.test(e));
+    const archives = entries.filter((e) => /^kdump-000001-\d{8}-\d{6}-[0-9a-f]+\.tar\.gz$/.test(e));
     expect(archives, `entries: ${entries.join(' ')}`).to.have.length(1);
     expect(entries.filter((e) => e.includes('incomplete'))).to.deep.equal([]);
     firstArchive = archives[0];
@@ -98,7 +108,7 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
     fs.copyFileSync(path.join(top, 'vmcore'), path.join(e2eDir, 'vmcore.kdump'));
   });
 
-  it('a power cut mid-dump leaves that dump marked incomplete and the earlier archive intact', async () => {
+  it('a power cut mid-dump: the next boot records that crash as failed, the earlier archive is intact', async () => {
     expect(firstArchive, 'needs the archive of the previous test').to.not.equal('');
     const g = new Guest({ kernel, initramfs, disk, logFile: path.join(e2eDir, 'logs/crash-2-powercut.log') });
     try {
@@ -125,17 +135,23 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
     const list = consoleLines(g2, 'KDL-LIST ').map((l) => l.split('\t'));
     const byName = new Map(list.map((c) => [c[0], c[1]]));
     expect(byName.get(firstArchive), g2.tail()).to.equal('complete');
-    const partial = list.filter((c) => c[1] === 'incomplete');
-    expect(partial, JSON.stringify(list)).to.have.length(1);
+    // The next boot recorded the cut dump as a failed crash: its reason, no partial vmcore.
+    const cut = list.filter((c) => c[1] === 'failed');
+    expect(cut, JSON.stringify(list)).to.have.length(1);
+    expect(cut[0][0]).to.match(/^kdump-000002-\d{8}-\d{6}-[0-9a-f]+\.failed$/);
+    expect(cut[0][5]).to.equal('the save was interrupted (power cut, reset or watchdog) in step collect');
     expect(list.filter((c) => c[1] === 'complete')).to.have.length(1);
     const status = consoleLines(g2, 'KDL-STATUS ');
     expect(status).to.include('loaded=0');
-    expect(status).to.include(`last_dump=${partial[0][0]}`);
-    expect(status).to.include('last_dump_state=incomplete');
+    expect(status).to.include(`last_crash=${cut[0][0]}`);
+    expect(status).to.include('last_crash_state=failed');
+    expect(status).to.include(`last_dump=${firstArchive}`);
     const checks = consoleLines(g2, 'KDL-TEST ');
     expect(checks).to.include('FAIL  memory reserved for the capture kernel (0 MiB)');
     expect(checks).to.include('FAIL  capture kernel loaded');
     expect(checks).to.include('PASS  dump path /data/core writable');
+    expect(checks).to.include('PASS  dump path /data/core readable by root only');
+    expectRootOnlyInGuest(g2);
 
     // The earlier archive is still a valid, complete gzip'd tar.
     const out = path.join(e2eDir, 'crash-2-core');
@@ -143,11 +159,12 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
     sh('tar', ['-tzf', path.join(out, 'core', firstArchive)]);
   });
 
-  it('with the default configuration: a fast lzo dump in the capture kernel, archived at the next boot', async () => {
+  it('with the default configuration, on a board whose clock starts at 1970: a fast lzo dump in the capture kernel, archived at the next boot', async () => {
     expect(firstArchive, 'needs the archive of the first test').to.not.equal('');
     // Only the dump path: every other key takes the runtime's default.
     writeDiskFile(disk, '/etc/kdump.conf', 'path /data/core\n');
-    const g = new Guest({ kernel, initramfs, disk, logFile: path.join(e2eDir, 'logs/crash-4-default.log') });
+    // No battery-backed clock: system and capture kernel read 1970 from the RTC.
+    const g = new Guest({ kernel, initramfs, disk, rtcBase: '1970-01-01T00:00:00', logFile: path.join(e2eDir, 'logs/crash-4-default.log') });
     try {
       await g.waitFor(/KDL-CAPTURE-UP/, 300_000, 'capture kernel up');
       await g.waitExit(300_000);
@@ -155,7 +172,7 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
       await g.kill();
     }
     expect(g.output).to.match(/ops-kdump: archive deferred to the next boot/);
-    expect(g.output).to.match(/ops-kdump: removing interrupted leftover kdump-\S+\.incomplete/);
+    expect(g.output).to.match(/ops-kdump: dump saved: kdump-000003-19700101-\d{6}-[0-9a-f]+\r?\n/);
     expect(g.output).to.match(/ops-kdump: running final action: reboot/);
     const g2 = new Guest({ kernel, initramfs, disk, extraAppend: 'kdl.mode=inspect', logFile: path.join(e2eDir, 'logs/crash-5-archive.log') });
     try {
@@ -166,13 +183,17 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
     expect(consoleLines(g2, 'KDL-LOAD-RC=')[0]).to.equal('0');
     expect(consoleLines(g2, 'KDL-STATUS ')).to.include('loaded=1');
     const checks = consoleLines(g2, 'KDL-TEST ');
-    expect(checks, checks.join('\n')).to.have.length(7);
+    expect(checks, checks.join('\n')).to.have.length(8);
     expect(checks.filter((c) => !c.startsWith('PASS  ')), checks.join('\n')).to.deep.equal([]);
+    expectRootOnlyInGuest(g2);
+    // In crash order, whatever the dates: the 1970 dump is the newest.
     const list = consoleLines(g2, 'KDL-LIST ').map((l) => l.split('\t'));
-    expect(list.map((c) => c[1]), JSON.stringify(list)).to.deep.equal(['complete', 'complete']);
+    expect(list.map((c) => c[1]), JSON.stringify(list)).to.deep.equal(['complete', 'failed', 'complete']);
     expect(list[0][0]).to.equal(firstArchive);
-    const second = list[1][0];
-    expect(second).to.match(/^kdump-\d{8}-\d{6}-[0-9a-f]+\.tar\.gz$/);
+    const second = list[2][0];
+    expect(second).to.match(/^kdump-000003-19700101-\d{6}-[0-9a-f]+\.tar\.gz$/);
+    expect(consoleLines(g2, 'KDL-STATUS ')).to.include(`last_dump=${second}`);
+    secondArchive = second;
 
     const out = path.join(e2eDir, 'crash-4-core');
     extractFromDisk(disk, '/core', out);
@@ -190,14 +211,14 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
     expect(fs.readFileSync(hostDmesg, 'utf8')).to.include(marker);
   });
 
-  it('a save that fails in the capture kernel runs the configured failure action (halt) and adds no archive', async () => {
+  it('a save that fails in the capture kernel runs the configured failure action (halt), adds no archive and records the failed crash', async () => {
     expect(firstArchive, 'needs the archives of the earlier tests').to.not.equal('');
     const before = path.join(e2eDir, 'crash-6-before');
     extractFromDisk(disk, '/core', before);
     const earlier = fs.readdirSync(path.join(before, 'core')).filter((e) => e.startsWith('kdump-')).sort();
-    expect(earlier).to.have.length(2);
+    expect(earlier).to.have.length(3);
     // Debian's makedumpfile has no zstd: preflight must refuse rather than write something else.
-    writeDiskFile(disk, '/etc/kdump.conf', 'path /data/core\ncore_collector makedumpfile -z --message-level 1 -d 31\nfailure_action halt\n');
+    writeDiskFile(disk, '/etc/kdump.conf', 'path /data/core\ncore_collector makedumpfile -z --message-level 7 -d 31\nfailure_action halt\n');
     const g = new Guest({ kernel, initramfs, disk, logFile: path.join(e2eDir, 'logs/crash-6-halt.log') });
     try {
       await g.waitFor(/KDL-CAPTURE-UP/, 300_000, 'capture kernel up');
@@ -211,13 +232,24 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
     expect(g.output).not.to.match(/KDL-SAVE-RC|KDL-SCENARIO-END/);
     const after = path.join(e2eDir, 'crash-6-after');
     extractFromDisk(disk, '/core', after);
-    expect(fs.readdirSync(path.join(after, 'core')).filter((e) => e.startsWith('kdump-')).sort()).to.deep.equal(earlier);
+    const now = fs.readdirSync(path.join(after, 'core')).filter((e) => e.startsWith('kdump-')).sort();
+    const added = now.filter((e) => !earlier.includes(e));
+    expect(now.filter((e) => earlier.includes(e))).to.deep.equal(earlier);
+    // The failed crash is on the dump disk: why, and this crash's log (with the run marker).
+    expect(added, now.join(' ')).to.have.length(1);
+    expect(added[0]).to.match(/^kdump-000004-\d{8}-\d{6}-[0-9a-f]+\.failed$/);
+    const meta = fs.readFileSync(path.join(after, 'core', added[0], 'metadata.txt'), 'utf8');
+    expect(meta).to.match(/^failed_reason=compressor asked for by core_collector is not compiled into makedumpfile$/m);
+    expect(fs.readFileSync(path.join(after, 'core', added[0], 'dmesg.txt'), 'utf8')).to.include(marker);
     for (const e of earlier) {
-      expect(fs.readFileSync(path.join(after, 'core', e)).equals(fs.readFileSync(path.join(before, 'core', e))), e).to.equal(true);
+      // Archives byte for byte; the failed record of the cut dump by its metadata.
+      const file = fs.statSync(path.join(before, 'core', e)).isDirectory() ? path.join(e, 'metadata.txt') : e;
+      expect(fs.readFileSync(path.join(after, 'core', file)).equals(fs.readFileSync(path.join(before, 'core', file))), e).to.equal(true);
     }
   });
-  it("the seed's ELF line: an ELF vmcore of this crash, archived in the capture kernel; keep 1 rotates", async () => {
-    writeDiskFile(disk, '/etc/kdump.conf', 'path /data/core\ncore_collector makedumpfile -E -f --message-level 1 -d 31\narchive tar.gz\narchive_stage capture\nkeep 1\n');
+  it("the seed's ELF line: an ELF vmcore of this crash, archived in the capture kernel; keep 2 removes the oldest crash, not the oldest date", async () => {
+    expect(secondArchive, 'needs the 1970 archive of the third test').to.not.equal('');
+    writeDiskFile(disk, '/etc/kdump.conf', 'path /data/core\ncore_collector makedumpfile -E -f --message-level 7 -d 31\narchive tar.gz\narchive_stage capture\nkeep 2\n');
     const g = new Guest({ kernel, initramfs, disk, logFile: path.join(e2eDir, 'logs/crash-7-elf.log') });
     try {
       await g.waitFor(/KDL-CAPTURE-UP/, 300_000, 'capture kernel up');
@@ -228,9 +260,16 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
     expect(g.output).to.match(/ops-kdump: running final action: reboot/);
     const out = path.join(e2eDir, 'crash-7-core');
     extractFromDisk(disk, '/core', out);
-    const entries = fs.readdirSync(path.join(out, 'core')).filter((e) => e.startsWith('kdump-'));
-    // keep 1: only the new archive is left.
-    expect(entries, entries.join(' ')).to.have.length(1);
+    const all = fs.readdirSync(path.join(out, 'core')).filter((e) => e.startsWith('kdump-')).sort();
+    // keep 2: the first crash's archive goes; the 1970-dated one is newer and stays. The two
+    // failed records are counted apart and stay too.
+    const saved = all.filter((e) => e.endsWith('.tar.gz'));
+    expect(saved, all.join(' ')).to.have.length(2);
+    expect(saved[0]).to.equal(secondArchive);
+    expect(saved[1]).to.match(/^kdump-000005-/);
+    expect(all).not.to.include(firstArchive);
+    expect(all.filter((e) => e.endsWith('.failed'))).to.have.length(2);
+    const entries = [saved[1]];
     const x = path.join(e2eDir, 'crash-7-x');
     fs.rmSync(x, { recursive: true, force: true });
     fs.mkdirSync(x);

@@ -188,7 +188,8 @@ export function buildInitramfs(kernel: Kernel): Initramfs {
   try {
     copyWithParents('/bin/busybox', staging);
     for (const b of [...bins, ...vmcoreDmesg]) copyWithParents(b, staging);
-    for (const lib of sharedLibraries([...bins, ...vmcoreDmesg])) copyWithParents(lib, staging);
+    // busybox too: Debian's `busybox` package (a dynamic build) may stand in for busybox-static.
+    for (const lib of sharedLibraries(['/bin/busybox', ...bins, ...vmcoreDmesg])) copyWithParents(lib, staging);
     for (const m of modules) {
       copyWithParents(path.join(kernel.root, 'lib/modules', kernel.release, m), staging, path.join('/lib/modules', kernel.release, m));
     }
@@ -302,6 +303,8 @@ export interface BootOptions {
   memMiB?: number;
   crashkernel?: string | null;
   extraAppend?: string;
+  /** Start of the guest's real-time clock (QEMU -rtc base=…), e.g. a board without a battery at 1970. */
+  rtcBase?: string;
   logFile: string;
 }
 
@@ -339,6 +342,7 @@ export class Guest {
       '-initrd', opts.initramfs.path,
       '-append', append,
       '-drive', `file=${opts.disk},format=raw,if=virtio,cache=writeback`,
+      ...(opts.rtcBase ? ['-rtc', `base=${opts.rtcBase}`] : []),
     ];
     fs.mkdirSync(path.dirname(opts.logFile), { recursive: true });
     this.log = fs.createWriteStream(opts.logFile);
@@ -452,13 +456,15 @@ case " $(cat /proc/cmdline) " in
 esac
 if [ "$KDL_MODE" = inspect ]; then
   /etc/init.d/ops-kdump start; echo "KDL-LOAD-RC=$?"
-  # The init script archives deferred dumps in the background: wait for it (bounded).
+  # The init script archives deferred dumps and records cut ones in the background: wait
+  # for it (bounded).
   i=0
-  while [ -n "$(ops-kdump list -m | awk -F '\t' '$2 == "pending"')" ] && [ $i -lt 600 ]; do sleep 1; i=$((i + 1)); done
+  while [ -n "$(ops-kdump list -m | awk -F '\t' '$2 == "pending" || $2 == "incomplete"')" ] && [ $i -lt 600 ]; do sleep 1; i=$((i + 1)); done
   sleep 1
   ops-kdump list -m | sed 's/^/KDL-LIST /'
   ops-kdump status -m | sed 's/^/KDL-STATUS /'
   ops-kdump test | sed 's/^/KDL-TEST /'
+  ls -lnR /data/core | sed 's/^/KDL-MODES /'
   echo "KDL-INSPECTED"
 elif [ "$KDL_ROLE" = system ]; then
   echo "${marker}" > /dev/kmsg

@@ -135,7 +135,7 @@ describe('layer planner', () => {
     expect(coreCollector({ path: '/x', format: 'elf', level: 31, compressor: 'none', message_level: 1, dmesg: true })).to.equal('makedumpfile -E -f --message-level 1 -d 31');
     const conf = layerFor('as5712', 'archive:\n  keep: 5\n  files: [/etc/os-release, /etc/version]\nactions:\n  failure: halt\n').get('recipes-kdump/ops-kdump/files/kdump.conf');
     expect(conf).to.match(/^path \/var\/core\/kernel-core$/m);
-    expect(conf).to.match(/^core_collector makedumpfile -l --message-level 1 -d 31$/m);
+    expect(conf).to.match(/^core_collector makedumpfile -l --message-level 7 -d 31$/m);
     expect(conf).to.match(/^archive tar\.gz$/m);
     expect(conf).to.match(/^archive_files \/etc\/os-release \/etc\/version$/m);
     expect(conf).to.match(/^keep 5$/m);
@@ -157,7 +157,7 @@ describe('layer planner', () => {
     const lzo = layerFor('as5712'); // the default
     expect(lzo.get('recipes-kernel/makedumpfile/makedumpfile-kdump.inc')).to.include('PACKAGECONFIG:append = " lzo"');
     expect(lzo.get('recipes-kernel/makedumpfile/makedumpfile_%.bbappend')).to.include("bb.utils.contains('DISTRO_FEATURES', 'ops-kdump', 'makedumpfile-kdump.inc', '', d)");
-    expect(lzo.get('recipes-kdump/ops-kdump/files/kdump.conf')).to.match(/^core_collector makedumpfile -l --message-level 1 -d 31$/m);
+    expect(lzo.get('recipes-kdump/ops-kdump/files/kdump.conf')).to.match(/^core_collector makedumpfile -l --message-level 7 -d 31$/m);
     const zstd = layerFor('as5712', 'dump:\n  compressor: zstd\n');
     expect(zstd.get('recipes-kernel/makedumpfile/makedumpfile-kdump.inc')).to.include('PACKAGECONFIG:append = " zstd"');
   });
@@ -169,7 +169,7 @@ describe('layer planner', () => {
     expect(def).to.match(/^dmesg yes$/m);
     const seed = layerFor('as5712', 'archive:\n  stage: capture\n  recompress: zlib\n  files: []\ndump:\n  dmesg: false\n').get('recipes-kdump/ops-kdump/files/kdump.conf');
     expect(seed).to.match(/^archive_stage capture$/m);
-    expect(seed).to.match(/^recompress makedumpfile -c --message-level 1 -d 31$/m);
+    expect(seed).to.match(/^recompress makedumpfile -c --message-level 7 -d 31$/m);
     expect(seed).to.match(/^dmesg no$/m);
     expect(seed, 'an empty list is no line: the runtime rejects a key without value').not.to.match(/^archive_files/m);
   });
@@ -197,6 +197,8 @@ describe('layer planner', () => {
     for (const unit of shipped.filter((n) => n.endsWith('.service'))) expect(bb).to.match(new RegExp(`^SYSTEMD_SERVICE:\\$\\{PN\\} = ".*${unit.replace('.', '\\.')}`, 'm'));
     expect(bb).to.match(/^inherit allarch systemd update-rc\.d$/m);
     expect(bb).to.include('install -m 0755 ${S}/ops-kdump ${D}${sbindir}/ops-kdump');
+    // Dumps hold all of the kernel's memory: the dump directory is root-only from the image on.
+    expect(bb).to.match(/^\tinstall -d -m 0700 \$\{D\}\/var\/core\/kernel-core$/m);
     const script = files.find((f) => f.path === 'recipes-kdump/ops-kdump/files/ops-kdump') as PlannedFile;
     expect(script.mode).to.equal(0o755);
     expect(script.content.startsWith('#!/bin/sh')).to.equal(true);

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '../helpers/cli.js';
-import { piece, SHELLS } from './shell.js';
+import { OPS_KDUMP, piece, SHELLS } from './shell.js';
 
 const PRINT_CONF =
   'parse_config; rc=$?; printf "rc=%s\\npath=%s\\ncollector=%s\\narchive=%s\\nfiles=%s\\nkeep=%s\\nmin=%s\\nfailure=%s\\nfinal=%s\\nstage=%s\\n" ' +
@@ -59,7 +59,7 @@ dmesg no
       it('uses the documented defaults when the file is missing (lzo in the capture kernel, tar.gz at boot)', () => {
         const r = piece(shell.argv, PRINT_CONF, { KDUMP_CONF: path.join(t.dir, 'absent.conf') });
         expect(kv(r.stdout)).to.deep.include({
-          rc: '0', path: '/var/core/kernel-core', collector: 'makedumpfile -l --message-level 1 -d 31', archive: 'tar.gz',
+          rc: '0', path: '/var/core/kernel-core', collector: 'makedumpfile -l --message-level 7 -d 31', archive: 'tar.gz',
           keep: '3', min: '64', failure: 'reboot', final: 'reboot', stage: 'boot',
         });
       });
@@ -83,9 +83,11 @@ dmesg no
 
       it('`ops-kdump save` with a broken config runs the failure action and exits non-zero', () => {
         const f = conf('bogus_key 1\n');
-        const r = piece(shell.argv, 'main save', { KDUMP_CONF: f, KDUMP_DRY_ACTIONS: '1' });
+        // Not in a capture kernel (no vmcore): nothing is recorded anywhere.
+        const r = piece(shell.argv, 'main save', { KDUMP_CONF: f, KDUMP_DRY_ACTIONS: '1', KDUMP_PROC: t.dir });
         expect(r.code).to.equal(1);
         expect(r.stderr).to.include(`${f}:1: unknown key 'bogus_key'`);
+        expect(r.stderr).to.include(`save FAILED in step config: ${f} has errors`);
         expect(r.stderr).to.include('running failure action: reboot');
       });
     });
@@ -112,75 +114,216 @@ dmesg no
       });
     });
 
-    describe('dump naming', () => {
-      it('names a dump kdump-<UTC date>-<UTC time>-<boot id>, sortable by time', () => {
+    describe('dump naming and order', () => {
+      it('names a dump kdump-<sequence>-<UTC date>-<UTC time>-<boot id>', () => {
         fs.mkdirSync(path.join(t.dir, 'sys/kernel/random'), { recursive: true });
         fs.writeFileSync(path.join(t.dir, 'sys/kernel/random/boot_id'), '0b5ea1d2-1111-2222-3333-444455556666\n');
-        const r = piece(shell.argv, 'dump_name', { KDUMP_PROC: t.dir });
-        expect(r.stdout.trim()).to.match(/^kdump-\d{8}-\d{6}-0b5ea1d2$/);
+        const r = piece(shell.argv, 'dump_name 42; dump_name 1234567', { KDUMP_PROC: t.dir });
+        const [a, b] = r.stdout.trim().split('\n');
+        expect(a).to.match(/^kdump-000042-\d{8}-\d{6}-0b5ea1d2$/);
+        expect(b).to.match(/^kdump-1234567-\d{8}-\d{6}-0b5ea1d2$/);
         const now = new Date().toISOString().replace(/[-:]/g, '').slice(0, 8);
-        expect(r.stdout.trim().slice(6, 14)).to.equal(now);
+        expect(a.slice(13, 21)).to.equal(now);
+      });
+
+      it('orders crashes by sequence number, not by the date in the name; names without a sequence are oldest', () => {
+        const names = [
+          'kdump-000010-19700101-000005-aaaaaaaa.tar.gz',
+          'kdump-000009-20260301-120000-bbbbbbbb.tar.gz',
+          'kdump-20260101-000000-cccccccc.tar.gz',
+          'kdump-000100-19700101-000003-dddddddd.failed',
+          'kdump-20251231-000000-eeeeeeee',
+          'notes.txt',
+        ].join('\n');
+        const r = piece(shell.argv, `printf '%s\\n' "${names}" | entry_order`);
+        expect(r.stdout.trim().split('\n')).to.deep.equal([
+          'kdump-20251231-000000-eeeeeeee',
+          'kdump-20260101-000000-cccccccc.tar.gz',
+          'kdump-000009-20260301-120000-bbbbbbbb.tar.gz',
+          'kdump-000010-19700101-000005-aaaaaaaa.tar.gz',
+          'kdump-000100-19700101-000003-dddddddd.failed',
+        ]);
+      });
+
+      it('the next sequence number is above both the counter file and every name on the disk', () => {
+        const d = path.join(t.dir, 'core');
+        fs.mkdirSync(d);
+        const next = (): string => piece(shell.argv, `next_seq "${d}"`).stdout.trim();
+        expect(next()).to.equal('1');
+        fs.writeFileSync(path.join(d, 'kdump-000007-19700101-000000-aaaaaaaa.tar.gz'), 'x');
+        expect(next()).to.equal('8');
+        // A counter ahead of the names (their dumps were rotated away) wins.
+        expect(piece(shell.argv, `commit_seq "${d}" 41 && cat "${d}/.ops-kdump-seq"`).stdout).to.equal('41\n');
+        expect(next()).to.equal('42');
+        // A counter behind (rolled back by a power cut) or torn: the names still win.
+        fs.writeFileSync(path.join(d, '.ops-kdump-seq'), '3\n');
+        expect(next()).to.equal('8');
+        fs.writeFileSync(path.join(d, '.ops-kdump-seq'), '');
+        expect(next()).to.equal('8');
+        fs.writeFileSync(path.join(d, '.ops-kdump-seq'), '\0\0\0');
+        expect(next()).to.equal('8');
+        // Leading zeros are decimal, not octal.
+        fs.writeFileSync(path.join(d, '.ops-kdump-seq'), '0010\n');
+        expect(next()).to.equal('11');
+        expect(fs.readdirSync(d)).not.to.include('.ops-kdump-seq.tmp');
+      });
+    });
+
+    describe('the dump directory is root-only', () => {
+      const mode = (p: string): number => fs.statSync(p).mode & 0o777;
+
+      it('creates it 0700 (parents 0755) whatever the caller\'s umask', () => {
+        const d = path.join(t.dir, 'var/core/kernel-core');
+        const r = piece(shell.argv, `umask 000; . "${OPS_KDUMP}"; ensure_dump_dir "${d}" && echo ok`);
+        expect(r.stdout.trim(), r.stderr).to.equal('ok');
+        expect(mode(d)).to.equal(0o700);
+        expect(mode(path.dirname(d))).to.equal(0o755);
+      });
+
+      it('repairs a directory left 0755 and dumps left 0644, says so, and does not follow symbolic links', () => {
+        const d = path.join(t.dir, 'core');
+        fs.mkdirSync(d, { mode: 0o755 });
+        fs.chmodSync(d, 0o755);
+        fs.writeFileSync(path.join(d, 'kdump-000001-20260101-000000-aaaaaaaa.tar.gz'), 'x', { mode: 0o644 });
+        fs.mkdirSync(path.join(d, 'kdump-000002-20260101-000000-bbbbbbbb'), { mode: 0o755 });
+        fs.writeFileSync(path.join(d, 'kdump-000002-20260101-000000-bbbbbbbb/vmcore'), 'x', { mode: 0o644 });
+        fs.writeFileSync(path.join(d, '.ops-kdump-estimate'), 'x', { mode: 0o644 });
+        const outside = path.join(t.dir, 'outside.txt');
+        fs.writeFileSync(outside, 'x', { mode: 0o644 });
+        fs.symlinkSync(outside, path.join(d, 'kdump-000003-20260101-000000-cccccccc.tar.gz'));
+        for (const f of ['kdump-000001-20260101-000000-aaaaaaaa.tar.gz', '.ops-kdump-estimate']) fs.chmodSync(path.join(d, f), 0o644);
+        const r = piece(shell.argv, `ensure_dump_dir "${d}"`);
+        expect(r.code).to.equal(0);
+        expect(r.stderr).to.include(`dump directory ${d} was drwxr-xr-x, readable by other users: made it drwx------`);
+        expect(r.stderr).to.match(/made 4 file\(s\) in .* readable by root only/);
+        expect(mode(d)).to.equal(0o700);
+        expect(mode(path.join(d, 'kdump-000001-20260101-000000-aaaaaaaa.tar.gz'))).to.equal(0o600);
+        expect(mode(path.join(d, 'kdump-000002-20260101-000000-bbbbbbbb'))).to.equal(0o700);
+        expect(mode(path.join(d, 'kdump-000002-20260101-000000-bbbbbbbb/vmcore'))).to.equal(0o600);
+        expect(mode(path.join(d, '.ops-kdump-estimate'))).to.equal(0o600);
+        expect(mode(outside), 'the target of a symbolic link is not touched').to.equal(0o644);
+        // Already root-only: nothing to say.
+        const again = piece(shell.argv, `ensure_dump_dir "${d}"`);
+        expect(again.stderr).to.equal('');
       });
     });
 
     describe('listing and rotation', () => {
       const names = [
-        'kdump-20260101-000000-aaaaaaaa.tar.gz',
-        'kdump-20260102-000000-bbbbbbbb.tar.gz',
-        'kdump-20260103-000000-cccccccc.incomplete',
-        'kdump-20260104-000000-dddddddd',
-        'kdump-20260105-000000-eeeeeeee.tar.gz.incomplete',
-        'kdump-20260106-000000-ffffffff.tar.gz',
+        'kdump-20251231-000000-99999999.tar.gz',
+        'kdump-000001-20260101-000000-aaaaaaaa.tar.gz',
+        'kdump-000002-20260102-000000-bbbbbbbb.tar.gz',
+        'kdump-000003-20260103-000000-cccccccc.incomplete',
+        'kdump-000004-19700101-000010-dddddddd',
+        'kdump-000005-20260105-000000-eeeeeeee.tar.gz.incomplete',
+        'kdump-000006-19700101-000007-ffffffff.tar.gz',
+        'kdump-000007-20260107-000000-11111111.failed',
+        'kdump-000008-20200101-000000-22222222.failed',
+        'kdump-000009-20260109-000000-33333333.failed.deleting',
         'lost+found',
         'notes.txt',
       ];
       beforeEach(() => {
         for (const n of names) {
-          if (n.endsWith('.incomplete') && !n.includes('.tar') || /-dddddddd$/.test(n) || n === 'lost+found') {
+          if (/\.(incomplete|failed|deleting)$/.test(n) && !n.includes('.tar') || /-dddddddd$/.test(n) || n === 'lost+found') {
             fs.mkdirSync(path.join(t.dir, n));
           } else {
             fs.writeFileSync(path.join(t.dir, n), 'x');
           }
         }
+        fs.writeFileSync(path.join(t.dir, 'kdump-000007-20260107-000000-11111111.failed/metadata.txt'), 'result=failed\nfailed_step=preflight\nfailed_reason=only 3 MiB free on /var/core, min_free_mb is 64\n');
       });
 
-      it('classifies entries: archives complete, .incomplete incomplete, an unarchived dump pending', () => {
+      it('classifies entries, oldest crash first: archives complete, .incomplete incomplete, .failed failed, an unarchived dump pending; removals in progress are not shown', () => {
         const r = piece(shell.argv, `parse_config; list_entries "${t.dir}"`, { KDUMP_CONF: '/nonexistent' });
         expect(r.stdout.trim().split('\n')).to.deep.equal([
-          'kdump-20260101-000000-aaaaaaaa.tar.gz complete',
-          'kdump-20260102-000000-bbbbbbbb.tar.gz complete',
-          'kdump-20260103-000000-cccccccc.incomplete incomplete',
-          'kdump-20260104-000000-dddddddd pending',
-          'kdump-20260105-000000-eeeeeeee.tar.gz.incomplete incomplete',
-          'kdump-20260106-000000-ffffffff.tar.gz complete',
+          'kdump-20251231-000000-99999999.tar.gz complete',
+          'kdump-000001-20260101-000000-aaaaaaaa.tar.gz complete',
+          'kdump-000002-20260102-000000-bbbbbbbb.tar.gz complete',
+          'kdump-000003-20260103-000000-cccccccc.incomplete incomplete',
+          'kdump-000004-19700101-000010-dddddddd pending',
+          'kdump-000005-20260105-000000-eeeeeeee.tar.gz.incomplete incomplete',
+          'kdump-000006-19700101-000007-ffffffff.tar.gz complete',
+          'kdump-000007-20260107-000000-11111111.failed failed',
+          'kdump-000008-20200101-000000-22222222.failed failed',
         ]);
       });
 
-      it('rotation keeps the newest N saved dumps, oldest go first, never the current one', () => {
-        const r = piece(shell.argv, `parse_config; rotation_victims "${t.dir}" 2 kdump-20260106-000000-ffffffff.tar.gz`, { KDUMP_CONF: '/nonexistent' });
+      it('rotation keeps the newest N saved dumps by sequence (not by date), never the current one, and counts failed records apart', () => {
+        const r = piece(shell.argv, `parse_config; rotation_victims "${t.dir}" 2 kdump-000006-19700101-000007-ffffffff.tar.gz`, { KDUMP_CONF: '/nonexistent' });
         expect(r.stdout.trim().split('\n')).to.deep.equal([
-          'kdump-20260102-000000-bbbbbbbb.tar.gz',
-          'kdump-20260101-000000-aaaaaaaa.tar.gz',
+          'kdump-000002-20260102-000000-bbbbbbbb.tar.gz',
+          'kdump-000001-20260101-000000-aaaaaaaa.tar.gz',
+          'kdump-20251231-000000-99999999.tar.gz',
         ]);
-        // keep 1 with the current one older than others: the current one still survives.
-        const r2 = piece(shell.argv, `parse_config; rotation_victims "${t.dir}" 1 kdump-20260101-000000-aaaaaaaa.tar.gz`, { KDUMP_CONF: '/nonexistent' });
-        expect(r2.stdout).not.to.include('aaaaaaaa');
-        expect(r2.stdout.trim().split('\n')).to.have.length(3);
+        // keep 1: only the current dump among saved ones; one failed record.
+        const r1 = piece(shell.argv, `parse_config; rotation_victims "${t.dir}" 1 kdump-000006-19700101-000007-ffffffff.tar.gz`, { KDUMP_CONF: '/nonexistent' });
+        const v1 = r1.stdout.trim().split('\n');
+        expect(v1).to.include.members(['kdump-000004-19700101-000010-dddddddd', 'kdump-000007-20260107-000000-11111111.failed']);
+        expect(v1).not.to.include('kdump-000006-19700101-000007-ffffffff.tar.gz');
+        expect(v1).not.to.include('kdump-000008-20200101-000000-22222222.failed');
+        expect(v1.filter((v) => v.includes('incomplete'))).to.deep.equal([]);
+        // A failed record as the current entry takes a failed place, never a saved one.
+        const r2 = piece(shell.argv, `parse_config; rotation_victims "${t.dir}" 3 kdump-000008-20200101-000000-22222222.failed`, { KDUMP_CONF: '/nonexistent' });
+        expect(r2.stdout.trim().split('\n')).to.deep.equal(['kdump-000001-20260101-000000-aaaaaaaa.tar.gz', 'kdump-20251231-000000-99999999.tar.gz']);
       });
 
-      it('only incomplete leftovers older than the new dump are stale', () => {
-        const r = piece(shell.argv, `parse_config; stale_incomplete "${t.dir}" kdump-20260104-120000-99999999`, { KDUMP_CONF: '/nonexistent' });
-        expect(r.stdout.trim().split('\n')).to.deep.equal(['kdump-20260103-000000-cccccccc.incomplete']);
+      it('finishes or cleans what an interrupted run left, and keeps every crash on record', () => {
+        const d = path.join(t.dir, 'core');
+        fs.mkdirSync(d);
+        const w = (p: string, c = 'x'): void => {
+          fs.mkdirSync(path.dirname(path.join(d, p)), { recursive: true });
+          fs.writeFileSync(path.join(d, p), c);
+        };
+        // Cut during the copy: partial vmcore, log up to "step collect: start".
+        w('kdump-000001-19700101-000001-aaaaaaaa.incomplete/metadata.txt', 'name=kdump-000001-19700101-000001-aaaaaaaa\n');
+        w('kdump-000001-19700101-000001-aaaaaaaa.incomplete/dmesg.txt', 'the log');
+        w('kdump-000001-19700101-000001-aaaaaaaa.incomplete/vmcore.incomplete', 'partial');
+        w('kdump-000001-19700101-000001-aaaaaaaa.incomplete/ops-kdump.log', '100 ops-kdump: step dmesg: start\n120 ops-kdump: step dmesg: ok (0.20 s)\n121 ops-kdump: step collect: start\n');
+        // Cut after every step, before the final rename.
+        w('kdump-000002-19700101-000001-bbbbbbbb.incomplete/metadata.txt', 'result=complete\n');
+        w('kdump-000002-19700101-000001-bbbbbbbb.incomplete/vmcore', 'dump');
+        // Cut while archiving, after the archive's rename, and during a removal.
+        w('kdump-000003-19700101-000001-cccccccc/vmcore', 'dump');
+        w('kdump-000003-19700101-000001-cccccccc.tar.gz.incomplete');
+        w('kdump-000004-19700101-000001-dddddddd/vmcore', 'dump');
+        w('kdump-000004-19700101-000001-dddddddd.tar.gz');
+        w('kdump-000005-19700101-000001-eeeeeeee.deleting/vmcore', 'dump');
+        const r = piece(shell.argv, `parse_config; recover_leftovers "${d}"; list_entries "${d}"`, { KDUMP_CONF: '/nonexistent' });
+        expect(r.stdout.trim().split('\n'), r.stderr).to.deep.equal([
+          'kdump-000001-19700101-000001-aaaaaaaa.failed failed',
+          'kdump-000002-19700101-000001-bbbbbbbb pending',
+          'kdump-000003-19700101-000001-cccccccc pending',
+          'kdump-000004-19700101-000001-dddddddd.tar.gz complete',
+        ]);
+        expect(fs.readdirSync(d).sort()).to.deep.equal([
+          'kdump-000001-19700101-000001-aaaaaaaa.failed', 'kdump-000002-19700101-000001-bbbbbbbb',
+          'kdump-000003-19700101-000001-cccccccc', 'kdump-000004-19700101-000001-dddddddd.tar.gz',
+        ]);
+        const failed = path.join(d, 'kdump-000001-19700101-000001-aaaaaaaa.failed');
+        expect(fs.readdirSync(failed).sort()).to.deep.equal(['dmesg.txt', 'metadata.txt', 'ops-kdump.log']);
+        const meta = fs.readFileSync(path.join(failed, 'metadata.txt'), 'utf8');
+        expect(meta).to.match(/^result=failed$/m);
+        expect(meta).to.match(/^failed_step=collect$/m);
+        expect(meta).to.match(/^failed_reason=the save was interrupted \(power cut, reset or watchdog\) in step collect$/m);
+        expect(r.stderr).to.include('finishing kdump-000002-19700101-000001-bbbbbbbb: the dump was complete, only its final rename was missing');
+        expect(r.stderr).to.include('removing partial archive kdump-000003-19700101-000001-cccccccc.tar.gz.incomplete (interrupted)');
+        expect(r.stderr).to.include('removing kdump-000004-19700101-000001-dddddddd: its archive is complete (interrupted clean-up)');
+        expect(r.stderr).to.include('finishing the interrupted removal of kdump-000005-19700101-000001-eeeeeeee');
       });
 
-      it('`list -m` prints name, state, bytes and time', () => {
+      it('`list -m` prints name, state, bytes, time, result and reason', () => {
         const f = path.join(t.dir, 'k.conf');
         fs.writeFileSync(f, `path ${t.dir}\n`);
         const r = piece(shell.argv, 'main list -m', { KDUMP_CONF: f });
         const rows = r.stdout.trim().split('\n').map((l) => l.split('\t'));
-        expect(rows[0]).to.deep.equal(['kdump-20260101-000000-aaaaaaaa.tar.gz', 'complete', rows[0][2], '2026-01-01T00:00:00Z']);
-        expect(Number(rows[0][2])).to.be.greaterThan(0);
-        expect(rows.map((x) => x[1])).to.deep.equal(['complete', 'complete', 'incomplete', 'pending', 'incomplete', 'complete']);
+        expect(rows[1]).to.deep.equal(['kdump-000001-20260101-000000-aaaaaaaa.tar.gz', 'complete', rows[1][2], '2026-01-01T00:00:00Z', '', '']);
+        expect(Number(rows[1][2])).to.be.greaterThan(0);
+        expect(rows[0][3]).to.equal('2025-12-31T00:00:00Z');
+        expect(rows.map((x) => x[1])).to.deep.equal(['complete', 'complete', 'complete', 'incomplete', 'pending', 'incomplete', 'complete', 'failed', 'failed']);
+        expect(rows[7]).to.deep.equal(['kdump-000007-20260107-000000-11111111.failed', 'failed', rows[7][2], '2026-01-07T00:00:00Z', 'failed', 'only 3 MiB free on /var/core, min_free_mb is 64']);
+        const human = piece(shell.argv, 'main list', { KDUMP_CONF: f }).stdout;
+        expect(human).to.match(/^kdump-000007-20260107-000000-11111111\.failed +failed +\d+ +2026-01-07T00:00:00Z +failed, because only 3 MiB free on \/var\/core, min_free_mb is 64$/m);
       });
     });
 
@@ -295,7 +438,8 @@ dmesg no
         const good = piece(shell.argv, 'main test', { KDUMP_SYS: sysWith('134217728', '1'), KDUMP_CONF: f, KDUMP_SYSCONFIG: sc });
         expect(good.code, good.stdout + good.stderr).to.equal(0);
         const lines = good.stdout.trim().split('\n');
-        expect(lines).to.have.length(7);
+        expect(lines).to.have.length(8);
+        expect(lines).to.include(`PASS  dump path ${t.dir}/core readable by root only`);
         for (const l of lines) expect(l).to.match(/^PASS  /);
         fs.writeFileSync(f, `path ${t.dir}/core\nmin_free_mb 99999999\ncore_collector makedumpfile -z -d 31\n`);
         const bad = piece(shell.argv, 'main test', { KDUMP_SYS: sysWith('134217728', '0'), KDUMP_CONF: f, KDUMP_SYSCONFIG: sc });
@@ -306,17 +450,29 @@ dmesg no
         expect(bad.stdout).to.match(/^PASS  memory reserved for the capture kernel \(128 MiB\)$/m);
       });
 
-      it('status -m reports loaded, reserved size and the last dump; exit 3 when not loaded', () => {
+      it('status -m reports loaded, reserved size, the last crash and the last dump; exit 3 when not loaded', () => {
         const f = path.join(t.dir, 'k.conf');
-        fs.mkdirSync(path.join(t.dir, 'core'));
-        fs.writeFileSync(path.join(t.dir, 'core/kdump-20260101-000000-aaaaaaaa.tar.gz'), 'x');
-        fs.writeFileSync(f, `path ${t.dir}/core\n`);
+        const core = path.join(t.dir, 'core');
+        fs.mkdirSync(core);
+        fs.writeFileSync(path.join(core, 'kdump-000001-20260101-000000-aaaaaaaa.tar.gz'), 'x');
+        fs.writeFileSync(f, `path ${core}\n`);
         const r = piece(shell.argv, 'main status -m', { KDUMP_SYS: sysWith('134217728', '0'), KDUMP_CONF: f });
         expect(r.code).to.equal(3);
         expect(kv(r.stdout)).to.deep.equal({
-          loaded: '0', reserved_bytes: '134217728', path: `${t.dir}/core`,
-          last_dump: 'kdump-20260101-000000-aaaaaaaa.tar.gz', last_dump_state: 'complete',
+          loaded: '0', reserved_bytes: '134217728', path: core,
+          last_crash: 'kdump-000001-20260101-000000-aaaaaaaa.tar.gz', last_crash_state: 'complete', last_crash_result: '', last_crash_reason: '',
+          last_dump: 'kdump-000001-20260101-000000-aaaaaaaa.tar.gz', last_dump_state: 'complete', last_dump_result: '',
         });
+        // A later crash whose save failed: the last crash is that one, the last dump stays.
+        fs.mkdirSync(path.join(core, 'kdump-000002-19700101-000004-bbbbbbbb.failed'));
+        fs.writeFileSync(path.join(core, 'kdump-000002-19700101-000004-bbbbbbbb.failed/metadata.txt'), 'seq=2\nresult=failed\nfailed_step=preflight\nfailed_reason=core collector \'makedumpfile\' not found\n');
+        const r2 = piece(shell.argv, 'main status -m; main status', { KDUMP_SYS: sysWith('134217728', '1'), KDUMP_CONF: f });
+        expect(kv(r2.stdout)).to.deep.include({
+          loaded: '1', last_crash: 'kdump-000002-19700101-000004-bbbbbbbb.failed', last_crash_state: 'failed', last_crash_result: 'failed',
+          last_crash_reason: "core collector 'makedumpfile' not found", last_dump: 'kdump-000001-20260101-000000-aaaaaaaa.tar.gz',
+        });
+        expect(r2.stdout).to.include("last crash: kdump-000002-19700101-000004-bbbbbbbb.failed: dump failed, because core collector 'makedumpfile' not found\n");
+        expect(r2.stdout).to.include('last dump: kdump-000001-20260101-000000-aaaaaaaa.tar.gz (complete)\n');
       });
     });
   });

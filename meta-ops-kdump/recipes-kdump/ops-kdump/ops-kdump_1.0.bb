@@ -31,7 +31,8 @@ do_install() {
 	install -m 0755 ${S}/ops-kdump ${D}${sbindir}/ops-kdump
 	install -m 0644 ${S}/kdump.conf ${D}${sysconfdir}/kdump.conf
 	install -m 0644 ${S}/sysconfig-kdump ${D}${sysconfdir}/sysconfig/kdump
-	install -d ${D}/var/core/kernel-core
+	# Dumps hold all of the kernel's memory: root only (the runtime keeps it so too).
+	install -d -m 0700 ${D}/var/core/kernel-core
 	if ${@bb.utils.contains('DISTRO_FEATURES', 'systemd', 'true', 'false', d)}; then
 		install -d ${D}${systemd_system_unitdir}
 		install -m 0644 ${S}/ops-kdump-archive.service ${D}${systemd_system_unitdir}/ops-kdump-archive.service
