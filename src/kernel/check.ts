@@ -4,7 +4,7 @@
  * directly and the CLI decides where the final .config came from.
  */
 import type { KernelArch } from './arch.js';
-import { formatEntryLine, formatValue, valuesEqual, type KconfigValue, type ParsedEntry, type ParsedFragment } from './fragment.js';
+import { confRead, formatEntryLine, formatValue, hexValue, valuesEqual, type KconfigValue, type ParsedEntry, type ParsedFragment } from './fragment.js';
 import { lookupSymbol, rulesFor, ruleApplies, KDUMP_RULES, type KdumpRule, type Severity, type SymbolType } from './rules.js';
 import type { KernelVersion } from './version.js';
 
@@ -129,16 +129,18 @@ export function evaluate(input: EvaluateInput): Evaluation {
   // 3. each requested symbol: type, exists (invalid), reaches the final config (not in effect)
   for (const [symbol, e] of requested) {
     const out: Finding[] = [];
-    const asked = formatEntryLine(symbol, e.value);
+    const asked = e.rawValue !== undefined ? `CONFIG_${symbol}=${e.rawValue}` : formatEntryLine(symbol, e.value);
     const type = input.tree?.symbolType(symbol) ?? factType(symbol, input);
-    const typeProblem = type ? checkType(type, e.value) : undefined;
+    const typeProblem = type ? checkType(type, e.value, e.rawValue) : undefined;
+    // A value Kconfig does not take leaves the symbol at its default (merge_config.sh removed the base line).
+    if (typeProblem?.rejected) requested.delete(symbol);
     if (typeProblem) {
       out.push({
         class: 'syntax', check: 'type', severity: typeProblem.severity, file: e.file, line: e.line, symbol, requested: asked,
-        message: `CONFIG_${symbol} is a ${type} symbol: ${typeProblem.message}`, fix: typeProblem.fix.replace(/\$NAME/g, symbol),
+        message: `CONFIG_${symbol} is a ${type} symbol: ${typeProblem.message.replace(/\$NAME/g, symbol)}`, fix: typeProblem.fix.replace(/\$NAME/g, symbol),
       });
     }
-    let invalid = false;
+    let invalid = Boolean(typeProblem?.rejected);
     const archLook = lookupSymbol(symbol, input.arch, input.version);
     if (input.tree && archLook.known && !archLook.exists && archLook.byArch && input.tree.hasSymbol(symbol)) {
       // Defined in the tree, but only for another arch sharing the directory (x86_32 vs x86_64).
@@ -327,28 +329,40 @@ function factType(symbol: string, input: EvaluateInput): SymbolType | undefined 
   return undefined;
 }
 
-/** Whether a value fits a symbol type, the way confdata.c's conf_set_sym_val judges it. */
-export function checkType(type: SymbolType, v: KconfigValue): { message: string; fix: string; severity: 'error' | 'warning' } | undefined {
-  switch (type) {
-    case 'bool':
-      if (v.kind === 'y' || v.kind === 'n') return undefined;
-      if (v.kind === 'm') return { message: "'m' is not a bool value: Kconfig rejects it", fix: 'write CONFIG_$NAME=y (bool symbols cannot be modules)', severity: 'error' };
-      return { message: `${formatValue(v)} is not a bool value: Kconfig keeps the default`, fix: "write CONFIG_$NAME=y or '# CONFIG_$NAME is not set'", severity: 'error' };
-    case 'tristate':
-      if (v.kind === 'y' || v.kind === 'm' || v.kind === 'n') return undefined;
-      return { message: `${formatValue(v)} is not a tristate value: Kconfig keeps the default`, fix: 'write CONFIG_$NAME=y or =m', severity: 'error' };
-    case 'string':
-      if (v.kind === 'string') return undefined;
-      return { message: `an unquoted ${formatValue(v)} is not a string value`, fix: `write CONFIG_$NAME="${formatValue(v)}"`, severity: 'error' };
-    case 'int':
-      if (v.kind === 'int') return undefined;
-      if (v.kind === 'n') return undefined;
-      return { message: `${formatValue(v)} is not a decimal integer: Kconfig keeps the default`, fix: 'write a decimal number, e.g. CONFIG_$NAME=64', severity: 'error' };
-    case 'hex':
-      if (v.kind === 'hex' || v.kind === 'n') return undefined;
-      if (v.kind === 'int') return { message: `${v.value} has no 0x: Kconfig reads it as 0x${v.value}, not decimal ${v.value}`, fix: `write CONFIG_$NAME=0x${BigInt(v.value).toString(16)} if you meant decimal ${v.value}, or CONFIG_$NAME=0x${v.value}`, severity: 'warning' };
-      return { message: `${formatValue(v)} is not a hex value: Kconfig keeps the default`, fix: 'write a hex number with 0x, e.g. CONFIG_$NAME=0x1000000', severity: 'error' };
+/**
+ * Whether a line's value fits a symbol type, the way confdata.c's conf_set_sym_val reads it:
+ * undefined when Kconfig takes it as meant; else what Kconfig does with it. `rejected` is true
+ * when Kconfig takes no value from the line (the symbol keeps its default).
+ */
+export function checkType(type: SymbolType, v: KconfigValue, raw?: string):
+  { message: string; fix: string; severity: 'error' | 'warning' | 'info'; rejected?: boolean } | undefined {
+  if (raw === undefined && v.kind === 'n') {
+    if (type === 'bool' || type === 'tristate') return undefined;
+    return { message: `'is not set' does nothing for a ${type} symbol: Kconfig ignores the line and CONFIG_$NAME keeps its default`,
+      fix: `remove the line, or give the ${type} value you want`, severity: 'warning', rejected: true };
   }
+  const text = raw ?? formatValue(v);
+  const r = confRead(type, text, '$NAME');
+  if ('rejected' in r) {
+    const fix = {
+      bool: "write CONFIG_$NAME=y or '# CONFIG_$NAME is not set'" + (v.kind === 'm' ? ' (a bool cannot be a module)' : ''),
+      tristate: "write CONFIG_$NAME=y, =m or '# CONFIG_$NAME is not set'",
+      string: `write CONFIG_$NAME="${text.replace(/^'|'$/g, '').replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`,
+      int: 'write a decimal number alone on the line, e.g. CONFIG_$NAME=64',
+      hex: 'write a hex number alone on the line, e.g. CONFIG_$NAME=0x1000000',
+    }[type];
+    return {
+      message: r.warning
+        ? `Kconfig rejects '${text}' ("${r.warning}") and CONFIG_$NAME keeps its default`
+        : `a string value must start with a double quote: Kconfig ignores the line and CONFIG_$NAME keeps its default`,
+      fix, severity: 'error', rejected: true,
+    };
+  }
+  if (type === 'hex' && !/^0[xX]/.test(text) && hexValue(text)! >= 10n) {
+    return { message: `'${text}' has no 0x: Kconfig reads it as 0x${text}${/^\d+$/.test(text) ? `, not decimal ${text}` : ''}`,
+      fix: `write CONFIG_$NAME=0x${text}${/^\d+$/.test(text) ? ` (or 0x${BigInt(text).toString(16)} for decimal ${text})` : ''}`, severity: 'info' };
+  }
+  return undefined;
 }
 
 export function toMap(frag: ParsedFragment): Map<string, KconfigValue> {

@@ -144,6 +144,9 @@ export async function runValidate(opts: ValidateOptions): Promise<ValidateReport
     });
   }
 
+  // Where the kernel's reader changed between versions, read the fragments as this kernel does.
+  for (let i = 0; i < fragments.length; i++) fragments[i] = parseFragment(texts.get(fragments[i].file) ?? '', fragments[i].file, version);
+
   // The final config: resolved with the tree, or the given .config, or none (rule tables only).
   let config: ParsedFragment | undefined;
   let tree: KernelKnowledge | undefined;
@@ -151,7 +154,8 @@ export async function runValidate(opts: ValidateOptions): Promise<ValidateReport
   let mode: ValidateReport['mode'] = 'fragments';
   if (opts.kernelSource && kconfig) {
     const pending = kconfig.resolveWithKernel({
-      tree: opts.kernelSource, arch, fragments, cacheDir: opts.cacheDir,
+      tree: opts.kernelSource, arch, cacheDir: opts.cacheDir,
+      fragments: fragments.map((f) => ({ file: f.file, text: texts.get(f.file) ?? '' })),
       baseConfig: fullConfig ? { text: texts.get(fullConfig.file) ?? '', file: fullConfig.file } : undefined,
     });
     // Read the Kconfig files while the kernel's conf runs.

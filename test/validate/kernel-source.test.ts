@@ -97,7 +97,7 @@ describe('validate --kernel-source with Debian\'s linux-source-6.1 @slow', funct
       expect(merge.status, merge.stderr).to.equal(0);
       make('olddefconfig');
       const theirs = parseFragment(fs.readFileSync(path.join(out, '.config'), 'utf8'), 'theirs');
-      const ours = await resolveWithKernel({ tree, arch: 'x86_64', fragments: [parseFragment(fs.readFileSync(seed, 'utf8'), 'seed.cfg')], cacheDir: kconfigCache });
+      const ours = await resolveWithKernel({ tree, arch: 'x86_64', fragments: [{ file: 'seed.cfg', text: fs.readFileSync(seed, 'utf8') }], cacheDir: kconfigCache });
       const lines = (f: typeof theirs) => f.entries.map((e) => formatEntryLine(e.symbol, e.value)).sort();
       expect(lines(ours.config)).to.deep.equal(lines(theirs));
       expect(lines(theirs).length).to.be.greaterThan(3000);
