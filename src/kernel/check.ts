@@ -65,9 +65,20 @@ export interface EvaluateInput {
   anchorFile?: string;
 }
 
+/** A line whose fate needs the kernel's Kconfig (no tree, no final .config given). */
+export interface UncheckedLine {
+  file: string;
+  line: number;
+  symbol: string;
+  requested: string;
+  reason: string;
+}
+
 export interface Evaluation {
   findings: Finding[];
   checks: CheckResult[];
+  /** Lines that ask for a value; with neither a tree nor a final .config, those the tables cannot judge. */
+  lines: { asked: number; checked: number; unchecked: UncheckedLine[] };
 }
 
 export function evaluate(input: EvaluateInput): Evaluation {
@@ -126,8 +137,10 @@ export function evaluate(input: EvaluateInput): Evaluation {
   const config = input.config ? toMap(input.config) : undefined;
   const configLines = input.config ? lineIndex(input.config) : undefined;
 
-  // 3. each requested symbol: type, exists (invalid), reaches the final config (not in effect)
-  for (const [symbol, e] of requested) {
+  // 3. each requested symbol: type, exists (invalid), reaches the final config (not in effect);
+  //    without a final config, the lines whose fate the tool cannot know are listed as unchecked.
+  const unchecked: UncheckedLine[] = [];
+  for (const [symbol, e] of [...requested]) {
     const out: Finding[] = [];
     const asked = e.rawValue !== undefined ? `CONFIG_${symbol}=${e.rawValue}` : formatEntryLine(symbol, e.value);
     const type = input.tree?.symbolType(symbol) ?? factType(symbol, input);
@@ -155,8 +168,8 @@ export function evaluate(input: EvaluateInput): Evaluation {
         invalid = true;
         const look = lookupSymbol(symbol, input.arch, input.version);
         out.push({
-          class: 'invalid', check: 'invalid', severity: e.value.kind === 'n' ? 'warning' : 'error', file: e.file, line: e.line, symbol,
-          requested: asked, message: `CONFIG_${symbol} is not defined by any Kconfig file of this kernel tree for ${input.arch}${look.known && !look.exists ? ` (${look.note})` : ''}`,
+          class: 'invalid', check: 'invalid', severity: e.value.kind === 'n' ? 'info' : 'error', file: e.file, line: e.line, symbol,
+          requested: asked, message: `${e.value.kind === 'n' ? 'harmless, it stays off: ' : ''}CONFIG_${symbol} is not defined by any Kconfig file of this kernel tree for ${input.arch}${look.known && !look.exists ? ` (${look.note})` : ''}`,
           fix: look.known && !look.exists && look.fix ? look.fix : 'remove the line, or check the spelling of the symbol', source: 'kernel tree',
         });
       }
@@ -169,6 +182,24 @@ export function evaluate(input: EvaluateInput): Evaluation {
           class: 'invalid', check: 'invalid', severity: sev, file: e.file, line: e.line, symbol, requested: asked,
           message: look.byArch ? look.note : `${look.note}; vendor kernels may have it backported (pass --kernel-source to check the real tree)`,
           fix: look.fix ?? 'remove the line', source: look.source,
+        });
+      } else if (look.known && look.exists && !config && e.value.kind === 'n' && look.fact.promptIf === 'EXPERT' && look.fact.default?.kind === 'y'
+        && requested.get('EXPERT')?.value.kind !== 'y') {
+        invalid = true;
+        out.push({
+          class: 'not-in-effect', check: 'expert-only', severity: 'warning', file: e.file, line: e.line, symbol, requested: asked,
+          effective: `${formatEntryLine(symbol, look.fact.default)} (Kconfig default)`,
+          message: `CONFIG_${symbol} has a prompt only with CONFIG_EXPERT=y: without it Kconfig ignores '# CONFIG_${symbol} is not set' and keeps the default y (unless the base config has EXPERT=y)`,
+          fix: `add CONFIG_EXPERT=y to the fragment if you really mean to turn CONFIG_${symbol} off, else remove the line`, source: look.fact.source,
+        });
+      } else if (look.known && look.exists && !config && e.value.kind === 'n' && (look.fact.selectedBy ?? []).some((s) => requested.get(s)?.value.kind === 'y')) {
+        invalid = true;
+        const by = (look.fact.selectedBy ?? []).filter((s) => requested.get(s)?.value.kind === 'y');
+        out.push({
+          class: 'not-in-effect', check: 'selected', severity: 'error', file: e.file, line: e.line, symbol, requested: asked,
+          effective: `CONFIG_${symbol}=y (selected by ${by.map((b) => `CONFIG_${b}=y`).join(', ')})`,
+          message: `${by.map((b) => `CONFIG_${b}`).join(' and ')} ${by.length > 1 ? 'select' : 'selects'} CONFIG_${symbol}: Kconfig forces it to y whatever this line says`,
+          fix: `remove the line (or turn off ${by.map((b) => `CONFIG_${b}`).join(' and ')})`, source: look.fact.source,
         });
       } else if (look.known && look.exists && !config && !look.fact.settable && e.value.kind !== 'n') {
         const selectors = look.fact.selectedBy ?? [];
@@ -206,6 +237,10 @@ export function evaluate(input: EvaluateInput): Evaluation {
         });
       }
     }
+    if (!config && !out.some((f) => f.severity !== 'info')) {
+      const why = knownToTakeEffect(symbol, e, input, requested);
+      if (why !== true) unchecked.push({ file: e.file, line: e.line, symbol, requested: asked, reason: why });
+    }
     add({ id: `symbol:CONFIG_${symbol}`, class: out.some((f) => f.class === 'invalid') ? 'invalid' : out[0]?.class ?? 'not-in-effect',
       title: `${asked} (${e.file}:${e.line}) is valid and in effect`, status: 'pass', findings: out });
   }
@@ -216,7 +251,61 @@ export function evaluate(input: EvaluateInput): Evaluation {
     if (rule.configOnly && !config) continue;
     add({ id: `kdump:${rule.id}`, class: 'kdump', title: rule.title, status: 'pass', findings: judgeRule(rule, input, requested, config, configLines, anchor) });
   }
-  return { findings, checks };
+  const asked = input.fragments.reduce((n, f) => n + f.entries.length + f.problems.filter((p) => p.symbol && p.severity !== 'info').length, 0);
+  return { findings, checks, lines: { asked, checked: asked - unchecked.length, unchecked } };
+}
+
+/** Symbols the arch itself defines as y (enough for the fact table's dependencies). */
+const ARCH_SYMBOLS: Record<KernelArch, string[]> = {
+  x86_64: ['X86', 'X86_64', '64BIT'], i386: ['X86', 'X86_32'], arm64: ['ARM64', '64BIT'], arm: ['ARM'],
+  powerpc: ['PPC', 'PPC32'], powerpc64: ['PPC', 'PPC64', '64BIT'], riscv64: ['RISCV', '64BIT'],
+};
+
+/**
+ * True when the fact table alone shows the line takes effect: the symbol exists here, has an
+ * unconditional prompt (or is selected by a symbol the fragments turn on) and its dependencies
+ * are plain symbols the fragments, the arch or a default make y. Else why it cannot be known.
+ */
+function knownToTakeEffect(symbol: string, e: ParsedEntry, input: EvaluateInput, requested: Map<string, ParsedEntry>): true | string {
+  const look = lookupSymbol(symbol, input.arch, input.version);
+  const unknown = `whether CONFIG_${symbol} takes effect depends on its dependencies, prompt and selects in the kernel's Kconfig, which this run does not have`;
+  if (!look.known || !look.exists) return unknown;
+  const f = look.fact;
+  const isY = (s: string): boolean => {
+    if (ARCH_SYMBOLS[input.arch].includes(s)) return true;
+    const r = requested.get(s);
+    if (r) return r.value.kind === 'y';
+    const l = lookupSymbol(s, input.arch, input.version);
+    if (!l.known || !l.exists) return false;
+    if ((l.fact.selectedBy ?? []).some((x) => requested.get(x)?.value.kind === 'y')) return true;
+    return l.fact.default?.kind === 'y' && !l.fact.defaultIf;
+  };
+  // "A && B || C" over plain symbols (`A=y` too); a "(from 6.9)" note limits it to those versions.
+  const holds = (expr: string): boolean | undefined => {
+    const note = /^(.*?)\s*\(from (\d+)\.(\d+)\)$/.exec(expr.trim());
+    if (note) {
+      const [maj, min] = [Number(note[2]), Number(note[3])];
+      if (input.version.major < maj || (input.version.major === maj && input.version.minor < min)) return true;
+      expr = note[1];
+    }
+    const ors = expr.split('||').map((o) => o.split('&&').map((t) => t.trim().replace(/=y$/, '')));
+    if (ors.some((and) => and.some((t) => !/^\w+$/.test(t)))) return undefined;
+    return ors.some((and) => and.every(isY));
+  };
+  if (!f.settable) {
+    if (e.value.kind !== 'n' && (f.selectedBy ?? []).some((s) => requested.get(s)?.value.kind === 'y')) return true;
+    return `CONFIG_${symbol} has no prompt here: its value comes from selects and defaults in the kernel's Kconfig`;
+  }
+  if (e.value.kind === 'n') {
+    // Off stays off unless something selects it, a default turns it on, or a choice picks it.
+    if ((f.type === 'bool' || f.type === 'tristate') && !(f.selectedBy ?? []).length && f.default?.kind !== 'y' && !/choice/.test(f.definedIn)) return true;
+    return `'is not set' for CONFIG_${symbol} holds only if nothing selects it and no default or choice turns it on, which this run cannot see`;
+  }
+  if (f.promptIf && !(e.value.kind === 'y' && f.default?.kind === 'y' && !f.defaultIf) && holds(f.promptIf) !== true) {
+    return `CONFIG_${symbol} has a prompt only if ${f.promptIf}, which this run cannot evaluate`;
+  }
+  if (f.dependsOn && holds(f.dependsOn) !== true) return `CONFIG_${symbol} depends on ${f.dependsOn}, which this run cannot evaluate`;
+  return true;
 }
 
 function rulesApplying(input: EvaluateInput): KdumpRule[] {
