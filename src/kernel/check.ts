@@ -49,6 +49,8 @@ export interface KernelKnowledge {
   explain(symbol: string, config: Map<string, KconfigValue>): string[];
   /** What to do about it, when the tree says something specific (the symbols that select it). */
   suggestFix?(symbol: string, config: Map<string, KconfigValue>): string | undefined;
+  /** The one real cause, in a sentence: an unmet depends on, a select, another choice member, the range. */
+  cause?(symbol: string, asked: KconfigValue, config: Map<string, KconfigValue>): { message: string; fix: string } | undefined;
 }
 
 export interface EvaluateInput {
@@ -223,12 +225,13 @@ export function evaluate(input: EvaluateInput): Evaluation {
         const details = input.tree?.explain(symbol, config);
         const factNote = look.known && look.exists ? look.fact.note : look.known && !look.exists ? look.note : undefined;
         const treeFix = input.tree?.suggestFix?.(symbol, config);
+        const cause = input.tree?.cause?.(symbol, e.value, config);
         const cfgFile = input.config!.file;
         out.push({
           class: 'not-in-effect', check: 'not-in-effect', severity: 'error', file: e.file, line: e.line, symbol, requested: asked,
           effective: have ? `${formatEntryLine(symbol, have)} (${cfgFile}:${configLines!.get(symbol)})` : `CONFIG_${symbol} absent from ${cfgFile} (not visible: its dependencies are not met, or it does not exist)`,
-          message: `the requested value did not reach the final config${factNote ? `: ${factNote}` : have ? `, which has ${formatValue(have)}` : ''}`,
-          fix: (look.known && look.exists && look.fact.fix) || (look.known && !look.exists && look.fix) || treeFix ||
+          message: `the requested value did not reach the final config${cause ? `: ${cause.message}` : factNote ? `: ${factNote}` : have ? `, which has ${formatValue(have)}` : ''}`,
+          fix: cause?.fix || (look.known && look.exists && look.fact.fix) || (look.known && !look.exists && look.fix) || treeFix ||
             (have
               ? `the symbol is visible but the build has another value: make sure this fragment is applied to the build and that nothing applied after it (another fragment, the recipe's defconfig) sets CONFIG_${symbol}`
               : 'make its dependencies true in the same fragment, or remove the line'),

@@ -36,6 +36,9 @@ export interface Where {
 export interface KconfigChoice extends Where {
   prompt: string;
   dependsOn: string[];
+  /** Its member symbols, in order, and its `default` lines. */
+  members: string[];
+  defaults: { value: string; cond?: string }[];
 }
 
 export interface KconfigSymbolDef extends Where {
@@ -47,6 +50,7 @@ export interface KconfigSymbolDef extends Where {
   context: { kind: 'if' | 'menu' | 'choice'; expr: string; at: Where }[];
   choice?: KconfigChoice;
   defaults: { value: string; cond?: string }[];
+  ranges: { min: string; max: string; cond?: string }[];
 }
 
 export interface KconfigSelect extends Where {
@@ -149,11 +153,14 @@ export function readKconfigTree(root: string, arch: KernelArch, texts?: Map<stri
         case 'config':
         case 'menuconfig': {
           const def: KconfigSymbolDef = {
-            symbol: rest.trim(), ...here, prompts: [], dependsOn: [], defaults: [],
+            symbol: rest.trim(), ...here, prompts: [], dependsOn: [], defaults: [], ranges: [],
             context: stack.map((b) => ({ kind: b.kind, expr: b.deps.join(' && '), at: b.at })).filter((c) => c.expr),
           };
           const ch = [...stack].reverse().find((b) => b.kind === 'choice');
-          if (ch && stack[stack.length - 1] === ch) def.choice = ch.choice;
+          if (ch && stack[stack.length - 1] === ch && ch.choice) {
+            def.choice = ch.choice;
+            ch.choice.members.push(def.symbol);
+          }
           const list = tree.defs.get(def.symbol) ?? [];
           list.push(def);
           tree.defs.set(def.symbol, list);
@@ -161,7 +168,7 @@ export function readKconfigTree(root: string, arch: KernelArch, texts?: Map<stri
           break;
         }
         case 'choice': {
-          const block: Block = { kind: 'choice', deps: [], at: here, choice: { prompt: '', ...here, dependsOn: [] } };
+          const block: Block = { kind: 'choice', deps: [], at: here, choice: { prompt: '', ...here, dependsOn: [], members: [], defaults: [] } };
           stack.push(block);
           cur = { kind: 'choice', block };
           break;
@@ -260,9 +267,16 @@ export function readKconfigTree(root: string, arch: KernelArch, texts?: Map<stri
           break;
         }
         case 'default': {
-          if (cur.kind !== 'config') break;
           const m = /^(.+?)(?:\s+if\s+(.+))?$/.exec(rest.trim());
-          if (m) cur.def.defaults.push({ value: m[1], cond: m[2] });
+          if (!m) break;
+          if (cur.kind === 'config') cur.def.defaults.push({ value: m[1], cond: m[2] });
+          else if (cur.kind === 'choice') cur.block.choice?.defaults.push({ value: m[1], cond: m[2] });
+          break;
+        }
+        case 'range': {
+          if (cur.kind !== 'config') break;
+          const m = /^(\S+)\s+(\S+)(?:\s+if\s+(.+))?$/.exec(rest.trim());
+          if (m) cur.def.ranges.push({ min: m[1], max: m[2], cond: m[3] });
           break;
         }
         default:
@@ -474,6 +488,7 @@ export function lazyTreeKnowledge(root: string, arch: KernelArch, opts: { eager?
     hasPrompt: (s) => index.symbols.get(s)?.prompt ?? false,
     explain: (s, config) => explainer().explain(s, config),
     suggestFix: (s, config) => explainer().suggestFix?.(s, config),
+    cause: (s, asked, config) => explainer().cause?.(s, asked, config),
   };
 }
 
@@ -506,6 +521,89 @@ export function treeKnowledge(tree: KconfigTree): KernelKnowledge {
       }
       return out;
     },
+    cause(symbol, asked, config) {
+      const defs = defsOf(symbol);
+      if (defs.length === 0) return undefined;
+      const have = config.get(symbol);
+      const now = (e: string) => `${e} is ${state(e, config)} here${valuesIn(e, config)}`;
+      // 1. Not visible: an unmet depends on (own or of the enclosing if/menu/choice).
+      const visible = defs.filter((d) => [...d.dependsOn, ...d.context.map((c) => c.expr)].every((e) => evalExpr(e, config) > 0));
+      if (visible.length === 0) {
+        const d = defs[0];
+        const unmet = [...d.dependsOn, ...d.context.map((c) => c.expr)].filter((e) => evalExpr(e, config) === 0);
+        return { message: `CONFIG_${symbol} depends on ${unmet.join(' && ')}, and ${unmet.map(now).join('; ')}`, fix: `make ${unmet.join(' && ')} true in the same build, or remove the line if it cannot be on this arch` };
+      }
+      // 2. Forced on by a select (or an imply for a value below it).
+      const tri = (v?: KconfigValue) => (v?.kind === 'y' ? 2 : v?.kind === 'm' ? 1 : 0);
+      if (tri(have) > tri(asked) && (asked.kind === 'n' || asked.kind === 'm')) {
+        const forcing = (tree.selects.get(symbol) ?? []).filter((x) => tri(config.get(x.by)) > 0 && (!x.cond || evalExpr(x.cond, config) > 0));
+        const sel = forcing.filter((x) => x.kind === 'select');
+        if (sel.length) {
+          return {
+            message: `${sel.slice(0, 4).map((x) => `CONFIG_${x.by}=${fmt(config.get(x.by))} selects it (${x.file}:${x.line})`).join('; ')}${sel.length > 4 ? ` and ${sel.length - 4} more` : ''}: a select forces CONFIG_${symbol} to ${fmt(have)} whatever the fragment says`,
+            fix: `remove the line, or turn off ${[...new Set(sel.map((x) => `CONFIG_${x.by}`))].slice(0, 4).join(' and ')} if you really need CONFIG_${symbol} off`,
+          };
+        }
+      }
+      // 3. A member of a choice: another member is set, or the choice's default wins.
+      const ch = visible.find((d) => d.choice)?.choice;
+      if (ch) {
+        const other = ch.members.filter((m) => m !== symbol && config.get(m)?.kind === 'y');
+        if (other.length && asked.kind === 'y') {
+          return {
+            message: `CONFIG_${symbol} is a member of the choice "${ch.prompt}" (${ch.file}:${ch.line}), which takes one member only: it ended with CONFIG_${other[0]}=y`,
+            fix: `set one member of the choice only: remove CONFIG_${other[0]}=y (or this line) from the fragments`,
+          };
+        }
+        if (asked.kind === 'n' && have?.kind === 'y') {
+          return {
+            message: `CONFIG_${symbol} is a member of the choice "${ch.prompt}" (${ch.file}:${ch.line}), which must pick one member: with no other member set to y it picks CONFIG_${symbol} (its default)`,
+            fix: `to leave CONFIG_${symbol} off, set another member of the choice to y (${ch.members.filter((m) => m !== symbol).slice(0, 4).map((m) => `CONFIG_${m}`).join(', ')})`,
+          };
+        }
+      }
+      // 4. No prompt (or a prompt whose condition is false): only selects and defaults set it.
+      const prompts = visible.flatMap((d) => d.prompts);
+      if (prompts.length === 0) {
+        const sel = (tree.selects.get(symbol) ?? []).filter((x) => x.kind === 'select').map((x) => x.by);
+        return {
+          message: `CONFIG_${symbol} has no prompt, so Kconfig ignores the fragment's line: only a select or a default sets it${sel.length ? ` (selected by ${[...new Set(sel)].slice(0, 5).join(', ')})` : ''}; it ended as ${fmt(have)}`,
+          fix: sel.length ? `set one of the symbols that select it instead (${[...new Set(sel)].slice(0, 5).map((x) => `CONFIG_${x}=y`).join(', ')}), and remove this line` : 'remove the line',
+        };
+      }
+      if (prompts.every((p) => p.cond && evalExpr(p.cond, config) === 0)) {
+        const c = prompts.find((p) => p.cond)!.cond!;
+        return {
+          message: `CONFIG_${symbol} has a prompt only if ${c}, and ${now(c)}: Kconfig ignores the fragment's line and keeps the default ${fmt(have)}`,
+          fix: `make ${c} true in the same build (e.g. CONFIG_EXPERT=y), or remove the line`,
+        };
+      }
+      // 5. An int/hex outside its range.
+      if ((asked.kind === 'int' || asked.kind === 'hex') && have && 'value' in have) {
+        for (const d of visible) {
+          for (const r of d.ranges) {
+            if (r.cond && evalExpr(r.cond, config) === 0) continue;
+            const num = (x: string) => {
+              const v = config.get(x);
+              const t = v && 'value' in v ? v.value : x;
+              return d.type === 'hex' ? hexNum(t) : Number(t);
+            };
+            const want = d.type === 'hex' ? hexNum(asked.value) : Number(asked.value);
+            if (want < num(r.min) || want > num(r.max)) {
+              const bound = (x: string) => {
+                const v = config.get(x);
+                return v && 'value' in v ? `${x} (${v.value})` : x;
+              };
+              return {
+                message: `CONFIG_${symbol} has range ${bound(r.min)} ${bound(r.max)}${r.cond ? ` if ${r.cond}` : ''} (${d.file}:${d.line}): ${asked.value} is outside it, so Kconfig uses ${formatValue(have)}`,
+                fix: `give a value from ${bound(r.min)} to ${bound(r.max)}`,
+              };
+            }
+          }
+        }
+      }
+      return undefined;
+    },
     suggestFix(symbol, config) {
       const defs = defsOf(symbol);
       if (defs.length === 0) return undefined;
@@ -523,6 +621,16 @@ export function treeKnowledge(tree: KconfigTree): KernelKnowledge {
 
 function fmt(v: KconfigValue | undefined): string {
   return v ? formatValue(v) : 'n';
+}
+
+function hexNum(t: string): number {
+  return parseInt(t.replace(/^0x/i, ''), 16);
+}
+
+/** The symbols of an expression with their values here: " (X86_32=n, HIGHMEM=n)". */
+function valuesIn(expr: string, config: Map<string, KconfigValue>): string {
+  const syms = [...new Set(tokenize(expr).filter((t) => t.t === 'sym' && /^[A-Z0-9_]+$/.test(t.v) && !/^\d/.test(t.v)).map((t) => t.v))];
+  return syms.length ? ` (${syms.slice(0, 6).map((x) => `${x}=${fmt(config.get(x))}`).join(', ')})` : '';
 }
 
 // ---- running the kernel's own Kconfig ----
