@@ -197,7 +197,7 @@ export function parseFragment(text: string, file: string, version?: { major: num
       const rest = raw.slice(1);
       const sym = /^(?:# )?CONFIG_([A-Za-z0-9_]+)/.exec(rest)?.[1];
       if (sym) {
-        problem('error', 'byte-order-mark', `the file starts with a byte order mark (U+FEFF): Kconfig does not read this first line, so CONFIG_${sym} is not set by it`,
+        problem('error', 'byte-order-mark', `the file starts with a byte order mark (U+FEFF): Kconfig does not read this first line ("unexpected data"), so CONFIG_${sym} is not set by it`,
           'save the file as UTF-8 without BOM', sym);
         continue;
       }

@@ -14,6 +14,14 @@ import { repoRoot } from '../helpers/cli.js';
 import { cacheDir } from './helpers.js';
 import { KBUILD_ARCH, kernelReleaseVersion } from '../../src/kernel/kconfig.js';
 import type { KernelArch } from '../../src/kernel/arch.js';
+import type { ValidateReport } from '../../src/report/types.js';
+
+const LINE_CLASSES = ['syntax', 'invalid', 'not-in-effect', 'redefinition'];
+
+/** The lines of `file` a report says do not take effect (errors and warnings; notes do not count). */
+export function flaggedLines(report: ValidateReport, file: string): Set<number> {
+  return new Set(report.findings.filter((f) => f.file === file && f.line && f.severity !== 'info' && LINE_CLASSES.includes(f.class)).map((f) => f.line!));
+}
 
 export interface CorpusFragment {
   /** A short name: `yocto:features/kdump/kdump.cfg`, `fixture:malformed.cfg`. */
