@@ -272,6 +272,7 @@ const ARCH_SYMBOLS: Record<KernelArch, string[]> = {
 function knownToTakeEffect(symbol: string, e: ParsedEntry, input: EvaluateInput, requested: Map<string, ParsedEntry>): true | string {
   const look = lookupSymbol(symbol, input.arch, input.version);
   const unknown = `whether CONFIG_${symbol} takes effect depends on its dependencies, prompt and selects in the kernel's Kconfig, which this run does not have`;
+  if (look.known && !look.exists && e.value.kind === 'n') return true; // a symbol that does not exist here stays off
   if (!look.known || !look.exists) return unknown;
   const f = look.fact;
   const isY = (s: string): boolean => {
