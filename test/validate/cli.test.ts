@@ -79,7 +79,8 @@ describe('kdump-layer validate (CLI)', () => {
     expect(sysrq).to.include({ file: b, line: 2, severity: 'warning' });
   });
 
-  it('without a tree: says which lines it cannot check, in every format, and never calls the fragment clean', () => {
+  it('without a tree: says which lines it cannot check, in every format, and never calls the fragment clean', function () {
+    this.timeout(120000); // six CLI runs
     const { dir, cleanup } = tempDir();
     try {
       const cfg = path.join(dir, 'usb.cfg');
