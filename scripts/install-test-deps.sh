@@ -5,8 +5,9 @@
 set -eu
 
 # Package list: one place. linux-image-amd64 is fetched as a .deb by the tests, not installed.
+# linux-source-6.12 (a second kernel series for the Kconfig tests) comes from bookworm-security.
 PACKAGES="dash busybox-static shellcheck kexec-tools makedumpfile qemu-system-x86 cpio
-e2fsprogs linux-source-6.1 flex bison bc gcc make xz-utils zstd
+e2fsprogs linux-source-6.1 linux-source-6.12 flex bison bc gcc make xz-utils zstd
 systemd mount gzip tar libxml2-utils faketime"
 
 missing=""

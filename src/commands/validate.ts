@@ -15,6 +15,7 @@ export const validateCommand: Command = {
       .option('kernel-version', { type: 'string', describe: 'target kernel version, kernel style (6.6, 6.6.52, 3.9.11, 6.1.0-56-amd64)' })
       .option('config', { type: 'string', describe: 'the full .config: the final one to judge, or with --kernel-source the base to merge into' })
       .option('kernel-source', { type: 'string', describe: 'a Linux source tree: resolve the fragments with its own Kconfig (olddefconfig outside the tree)' })
+      .option('write-config', { type: 'string', describe: 'with --kernel-source: also write the resolved .config (what make olddefconfig writes) to this file' })
       .option('format', { type: 'string', choices: [...REPORT_FORMATS], default: 'text', describe: 'report format' })
       .option('output', { alias: 'o', type: 'string', describe: 'write the report to this file instead of stdout' })
       .option('werror', { type: 'boolean', default: false, describe: 'warnings fail the run too (exit 1)' })
@@ -33,6 +34,7 @@ export const validateCommand: Command = {
       kernelVersion: args.kernelVersion as string | undefined,
       config: args.config as string | undefined,
       kernelSource: args.kernelSource as string | undefined,
+      writeConfig: args.writeConfig as string | undefined,
       werror: Boolean(args.werror),
     });
     const format = args.format as ReportFormat;

@@ -4,7 +4,7 @@
  * directly and the CLI decides where the final .config came from.
  */
 import type { KernelArch } from './arch.js';
-import { formatEntryLine, formatValue, valuesEqual, type KconfigValue, type ParsedEntry, type ParsedFragment } from './fragment.js';
+import { confRead, formatEntryLine, formatValue, hexValue, valuesEqual, type KconfigValue, type ParsedEntry, type ParsedFragment } from './fragment.js';
 import { lookupSymbol, rulesFor, ruleApplies, KDUMP_RULES, type KdumpRule, type Severity, type SymbolType } from './rules.js';
 import type { KernelVersion } from './version.js';
 
@@ -49,6 +49,8 @@ export interface KernelKnowledge {
   explain(symbol: string, config: Map<string, KconfigValue>): string[];
   /** What to do about it, when the tree says something specific (the symbols that select it). */
   suggestFix?(symbol: string, config: Map<string, KconfigValue>): string | undefined;
+  /** The one real cause, in a sentence: an unmet depends on, a select, another choice member, the range. */
+  cause?(symbol: string, asked: KconfigValue, config: Map<string, KconfigValue>): { message: string; fix: string } | undefined;
 }
 
 export interface EvaluateInput {
@@ -65,9 +67,20 @@ export interface EvaluateInput {
   anchorFile?: string;
 }
 
+/** A line whose fate needs the kernel's Kconfig (no tree, no final .config given). */
+export interface UncheckedLine {
+  file: string;
+  line: number;
+  symbol: string;
+  requested: string;
+  reason: string;
+}
+
 export interface Evaluation {
   findings: Finding[];
   checks: CheckResult[];
+  /** Lines that ask for a value; with neither a tree nor a final .config, those the tables cannot judge. */
+  lines: { asked: number; checked: number; unchecked: UncheckedLine[] };
 }
 
 export function evaluate(input: EvaluateInput): Evaluation {
@@ -126,19 +139,23 @@ export function evaluate(input: EvaluateInput): Evaluation {
   const config = input.config ? toMap(input.config) : undefined;
   const configLines = input.config ? lineIndex(input.config) : undefined;
 
-  // 3. each requested symbol: type, exists (invalid), reaches the final config (not in effect)
-  for (const [symbol, e] of requested) {
+  // 3. each requested symbol: type, exists (invalid), reaches the final config (not in effect);
+  //    without a final config, the lines whose fate the tool cannot know are listed as unchecked.
+  const unchecked: UncheckedLine[] = [];
+  for (const [symbol, e] of [...requested]) {
     const out: Finding[] = [];
-    const asked = formatEntryLine(symbol, e.value);
+    const asked = e.rawValue !== undefined ? `CONFIG_${symbol}=${e.rawValue}` : formatEntryLine(symbol, e.value);
     const type = input.tree?.symbolType(symbol) ?? factType(symbol, input);
-    const typeProblem = type ? checkType(type, e.value) : undefined;
+    const typeProblem = type ? checkType(type, e.value, e.rawValue) : undefined;
+    // A value Kconfig does not take leaves the symbol at its default (merge_config.sh removed the base line).
+    if (typeProblem?.rejected) requested.delete(symbol);
     if (typeProblem) {
       out.push({
         class: 'syntax', check: 'type', severity: typeProblem.severity, file: e.file, line: e.line, symbol, requested: asked,
-        message: `CONFIG_${symbol} is a ${type} symbol: ${typeProblem.message}`, fix: typeProblem.fix.replace(/\$NAME/g, symbol),
+        message: `CONFIG_${symbol} is a ${type} symbol: ${typeProblem.message.replace(/\$NAME/g, symbol)}`, fix: typeProblem.fix.replace(/\$NAME/g, symbol),
       });
     }
-    let invalid = false;
+    let invalid = Boolean(typeProblem?.rejected);
     const archLook = lookupSymbol(symbol, input.arch, input.version);
     if (input.tree && archLook.known && !archLook.exists && archLook.byArch && input.tree.hasSymbol(symbol)) {
       // Defined in the tree, but only for another arch sharing the directory (x86_32 vs x86_64).
@@ -153,8 +170,8 @@ export function evaluate(input: EvaluateInput): Evaluation {
         invalid = true;
         const look = lookupSymbol(symbol, input.arch, input.version);
         out.push({
-          class: 'invalid', check: 'invalid', severity: e.value.kind === 'n' ? 'warning' : 'error', file: e.file, line: e.line, symbol,
-          requested: asked, message: `CONFIG_${symbol} is not defined by any Kconfig file of this kernel tree for ${input.arch}${look.known && !look.exists ? ` (${look.note})` : ''}`,
+          class: 'invalid', check: 'invalid', severity: e.value.kind === 'n' ? 'info' : 'error', file: e.file, line: e.line, symbol,
+          requested: asked, message: `${e.value.kind === 'n' ? 'harmless, it stays off: ' : ''}CONFIG_${symbol} is not defined by any Kconfig file of this kernel tree for ${input.arch}${look.known && !look.exists ? ` (${look.note})` : ''}`,
           fix: look.known && !look.exists && look.fix ? look.fix : 'remove the line, or check the spelling of the symbol', source: 'kernel tree',
         });
       }
@@ -167,6 +184,24 @@ export function evaluate(input: EvaluateInput): Evaluation {
           class: 'invalid', check: 'invalid', severity: sev, file: e.file, line: e.line, symbol, requested: asked,
           message: look.byArch ? look.note : `${look.note}; vendor kernels may have it backported (pass --kernel-source to check the real tree)`,
           fix: look.fix ?? 'remove the line', source: look.source,
+        });
+      } else if (look.known && look.exists && !config && e.value.kind === 'n' && look.fact.promptIf === 'EXPERT' && look.fact.default?.kind === 'y'
+        && requested.get('EXPERT')?.value.kind !== 'y') {
+        invalid = true;
+        out.push({
+          class: 'not-in-effect', check: 'expert-only', severity: 'warning', file: e.file, line: e.line, symbol, requested: asked,
+          effective: `${formatEntryLine(symbol, look.fact.default)} (Kconfig default)`,
+          message: `CONFIG_${symbol} has a prompt only with CONFIG_EXPERT=y: without it Kconfig ignores '# CONFIG_${symbol} is not set' and keeps the default y (unless the base config has EXPERT=y)`,
+          fix: `add CONFIG_EXPERT=y to the fragment if you really mean to turn CONFIG_${symbol} off, else remove the line`, source: look.fact.source,
+        });
+      } else if (look.known && look.exists && !config && e.value.kind === 'n' && (look.fact.selectedBy ?? []).some((s) => requested.get(s)?.value.kind === 'y')) {
+        invalid = true;
+        const by = (look.fact.selectedBy ?? []).filter((s) => requested.get(s)?.value.kind === 'y');
+        out.push({
+          class: 'not-in-effect', check: 'selected', severity: 'error', file: e.file, line: e.line, symbol, requested: asked,
+          effective: `CONFIG_${symbol}=y (selected by ${by.map((b) => `CONFIG_${b}=y`).join(', ')})`,
+          message: `${by.map((b) => `CONFIG_${b}`).join(' and ')} ${by.length > 1 ? 'select' : 'selects'} CONFIG_${symbol}: Kconfig forces it to y whatever this line says`,
+          fix: `remove the line (or turn off ${by.map((b) => `CONFIG_${b}`).join(' and ')})`, source: look.fact.source,
         });
       } else if (look.known && look.exists && !config && !look.fact.settable && e.value.kind !== 'n') {
         const selectors = look.fact.selectedBy ?? [];
@@ -190,12 +225,13 @@ export function evaluate(input: EvaluateInput): Evaluation {
         const details = input.tree?.explain(symbol, config);
         const factNote = look.known && look.exists ? look.fact.note : look.known && !look.exists ? look.note : undefined;
         const treeFix = input.tree?.suggestFix?.(symbol, config);
+        const cause = input.tree?.cause?.(symbol, e.value, config);
         const cfgFile = input.config!.file;
         out.push({
           class: 'not-in-effect', check: 'not-in-effect', severity: 'error', file: e.file, line: e.line, symbol, requested: asked,
           effective: have ? `${formatEntryLine(symbol, have)} (${cfgFile}:${configLines!.get(symbol)})` : `CONFIG_${symbol} absent from ${cfgFile} (not visible: its dependencies are not met, or it does not exist)`,
-          message: `the requested value did not reach the final config${factNote ? `: ${factNote}` : have ? `, which has ${formatValue(have)}` : ''}`,
-          fix: (look.known && look.exists && look.fact.fix) || (look.known && !look.exists && look.fix) || treeFix ||
+          message: `the requested value did not reach the final config${cause ? `: ${cause.message}` : factNote ? `: ${factNote}` : have ? `, which has ${formatValue(have)}` : ''}`,
+          fix: cause?.fix || (look.known && look.exists && look.fact.fix) || (look.known && !look.exists && look.fix) || treeFix ||
             (have
               ? `the symbol is visible but the build has another value: make sure this fragment is applied to the build and that nothing applied after it (another fragment, the recipe's defconfig) sets CONFIG_${symbol}`
               : 'make its dependencies true in the same fragment, or remove the line'),
@@ -203,6 +239,10 @@ export function evaluate(input: EvaluateInput): Evaluation {
           source: input.configOrigin === 'kernel-source' ? 'kernel tree (olddefconfig)' : cfgFile,
         });
       }
+    }
+    if (!config && !out.some((f) => f.severity !== 'info')) {
+      const why = knownToTakeEffect(symbol, e, input, requested);
+      if (why !== true) unchecked.push({ file: e.file, line: e.line, symbol, requested: asked, reason: why });
     }
     add({ id: `symbol:CONFIG_${symbol}`, class: out.some((f) => f.class === 'invalid') ? 'invalid' : out[0]?.class ?? 'not-in-effect',
       title: `${asked} (${e.file}:${e.line}) is valid and in effect`, status: 'pass', findings: out });
@@ -214,7 +254,62 @@ export function evaluate(input: EvaluateInput): Evaluation {
     if (rule.configOnly && !config) continue;
     add({ id: `kdump:${rule.id}`, class: 'kdump', title: rule.title, status: 'pass', findings: judgeRule(rule, input, requested, config, configLines, anchor) });
   }
-  return { findings, checks };
+  const asked = input.fragments.reduce((n, f) => n + f.entries.length + f.problems.filter((p) => p.symbol && p.severity !== 'info').length, 0);
+  return { findings, checks, lines: { asked, checked: asked - unchecked.length, unchecked } };
+}
+
+/** Symbols the arch itself defines as y (enough for the fact table's dependencies). */
+const ARCH_SYMBOLS: Record<KernelArch, string[]> = {
+  x86_64: ['X86', 'X86_64', '64BIT'], i386: ['X86', 'X86_32'], arm64: ['ARM64', '64BIT'], arm: ['ARM'],
+  powerpc: ['PPC', 'PPC32'], powerpc64: ['PPC', 'PPC64', '64BIT'], riscv64: ['RISCV', '64BIT'],
+};
+
+/**
+ * True when the fact table alone shows the line takes effect: the symbol exists here, has an
+ * unconditional prompt (or is selected by a symbol the fragments turn on) and its dependencies
+ * are plain symbols the fragments, the arch or a default make y. Else why it cannot be known.
+ */
+function knownToTakeEffect(symbol: string, e: ParsedEntry, input: EvaluateInput, requested: Map<string, ParsedEntry>): true | string {
+  const look = lookupSymbol(symbol, input.arch, input.version);
+  const unknown = `whether CONFIG_${symbol} takes effect depends on its dependencies, prompt and selects in the kernel's Kconfig, which this run does not have`;
+  if (look.known && !look.exists && e.value.kind === 'n') return true; // a symbol that does not exist here stays off
+  if (!look.known || !look.exists) return unknown;
+  const f = look.fact;
+  const isY = (s: string): boolean => {
+    if (ARCH_SYMBOLS[input.arch].includes(s)) return true;
+    const r = requested.get(s);
+    if (r) return r.value.kind === 'y';
+    const l = lookupSymbol(s, input.arch, input.version);
+    if (!l.known || !l.exists) return false;
+    if ((l.fact.selectedBy ?? []).some((x) => requested.get(x)?.value.kind === 'y')) return true;
+    return l.fact.default?.kind === 'y' && !l.fact.defaultIf;
+  };
+  // "A && B || C" over plain symbols (`A=y` too); a "(from 6.9)" note limits it to those versions.
+  const holds = (expr: string): boolean | undefined => {
+    const note = /^(.*?)\s*\(from (\d+)\.(\d+)\)$/.exec(expr.trim());
+    if (note) {
+      const [maj, min] = [Number(note[2]), Number(note[3])];
+      if (input.version.major < maj || (input.version.major === maj && input.version.minor < min)) return true;
+      expr = note[1];
+    }
+    const ors = expr.split('||').map((o) => o.split('&&').map((t) => t.trim().replace(/=y$/, '')));
+    if (ors.some((and) => and.some((t) => !/^\w+$/.test(t)))) return undefined;
+    return ors.some((and) => and.every(isY));
+  };
+  if (!f.settable) {
+    if (e.value.kind !== 'n' && (f.selectedBy ?? []).some((s) => requested.get(s)?.value.kind === 'y')) return true;
+    return `CONFIG_${symbol} has no prompt here: its value comes from selects and defaults in the kernel's Kconfig`;
+  }
+  if (e.value.kind === 'n') {
+    // Off stays off unless something selects it, a default turns it on, or a choice picks it.
+    if ((f.type === 'bool' || f.type === 'tristate') && !(f.selectedBy ?? []).length && f.default?.kind !== 'y' && !/choice/.test(f.definedIn)) return true;
+    return `'is not set' for CONFIG_${symbol} holds only if nothing selects it and no default or choice turns it on, which this run cannot see`;
+  }
+  if (f.promptIf && !(e.value.kind === 'y' && f.default?.kind === 'y' && !f.defaultIf) && holds(f.promptIf) !== true) {
+    return `CONFIG_${symbol} has a prompt only if ${f.promptIf}, which this run cannot evaluate`;
+  }
+  if (f.dependsOn && holds(f.dependsOn) !== true) return `CONFIG_${symbol} depends on ${f.dependsOn}, which this run cannot evaluate`;
+  return true;
 }
 
 function rulesApplying(input: EvaluateInput): KdumpRule[] {
@@ -327,28 +422,40 @@ function factType(symbol: string, input: EvaluateInput): SymbolType | undefined 
   return undefined;
 }
 
-/** Whether a value fits a symbol type, the way confdata.c's conf_set_sym_val judges it. */
-export function checkType(type: SymbolType, v: KconfigValue): { message: string; fix: string; severity: 'error' | 'warning' } | undefined {
-  switch (type) {
-    case 'bool':
-      if (v.kind === 'y' || v.kind === 'n') return undefined;
-      if (v.kind === 'm') return { message: "'m' is not a bool value: Kconfig rejects it", fix: 'write CONFIG_$NAME=y (bool symbols cannot be modules)', severity: 'error' };
-      return { message: `${formatValue(v)} is not a bool value: Kconfig keeps the default`, fix: "write CONFIG_$NAME=y or '# CONFIG_$NAME is not set'", severity: 'error' };
-    case 'tristate':
-      if (v.kind === 'y' || v.kind === 'm' || v.kind === 'n') return undefined;
-      return { message: `${formatValue(v)} is not a tristate value: Kconfig keeps the default`, fix: 'write CONFIG_$NAME=y or =m', severity: 'error' };
-    case 'string':
-      if (v.kind === 'string') return undefined;
-      return { message: `an unquoted ${formatValue(v)} is not a string value`, fix: `write CONFIG_$NAME="${formatValue(v)}"`, severity: 'error' };
-    case 'int':
-      if (v.kind === 'int') return undefined;
-      if (v.kind === 'n') return undefined;
-      return { message: `${formatValue(v)} is not a decimal integer: Kconfig keeps the default`, fix: 'write a decimal number, e.g. CONFIG_$NAME=64', severity: 'error' };
-    case 'hex':
-      if (v.kind === 'hex' || v.kind === 'n') return undefined;
-      if (v.kind === 'int') return { message: `${v.value} has no 0x: Kconfig reads it as 0x${v.value}, not decimal ${v.value}`, fix: `write CONFIG_$NAME=0x${BigInt(v.value).toString(16)} if you meant decimal ${v.value}, or CONFIG_$NAME=0x${v.value}`, severity: 'warning' };
-      return { message: `${formatValue(v)} is not a hex value: Kconfig keeps the default`, fix: 'write a hex number with 0x, e.g. CONFIG_$NAME=0x1000000', severity: 'error' };
+/**
+ * Whether a line's value fits a symbol type, the way confdata.c's conf_set_sym_val reads it:
+ * undefined when Kconfig takes it as meant; else what Kconfig does with it. `rejected` is true
+ * when Kconfig takes no value from the line (the symbol keeps its default).
+ */
+export function checkType(type: SymbolType, v: KconfigValue, raw?: string):
+  { message: string; fix: string; severity: 'error' | 'warning' | 'info'; rejected?: boolean } | undefined {
+  if (raw === undefined && v.kind === 'n') {
+    if (type === 'bool' || type === 'tristate') return undefined;
+    return { message: `'is not set' does nothing for a ${type} symbol: Kconfig ignores the line and CONFIG_$NAME keeps its default`,
+      fix: `remove the line, or give the ${type} value you want`, severity: 'warning', rejected: true };
   }
+  const text = raw ?? formatValue(v);
+  const r = confRead(type, text, '$NAME');
+  if ('rejected' in r) {
+    const fix = {
+      bool: "write CONFIG_$NAME=y or '# CONFIG_$NAME is not set'" + (v.kind === 'm' ? ' (a bool cannot be a module)' : ''),
+      tristate: "write CONFIG_$NAME=y, =m or '# CONFIG_$NAME is not set'",
+      string: `write CONFIG_$NAME="${text.replace(/^'|'$/g, '').replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`,
+      int: 'write a decimal number alone on the line, e.g. CONFIG_$NAME=64',
+      hex: 'write a hex number alone on the line, e.g. CONFIG_$NAME=0x1000000',
+    }[type];
+    return {
+      message: r.warning
+        ? `Kconfig rejects '${text}' ("${r.warning}") and CONFIG_$NAME keeps its default`
+        : `a string value must start with a double quote: Kconfig ignores the line and CONFIG_$NAME keeps its default`,
+      fix, severity: 'error', rejected: true,
+    };
+  }
+  if (type === 'hex' && !/^0[xX]/.test(text) && hexValue(text)! >= 10n) {
+    return { message: `'${text}' has no 0x: Kconfig reads it as 0x${text}${/^\d+$/.test(text) ? `, not decimal ${text}` : ''}`,
+      fix: `write CONFIG_$NAME=0x${text}${/^\d+$/.test(text) ? ` (or 0x${BigInt(text).toString(16)} for decimal ${text})` : ''}`, severity: 'info' };
+  }
+  return undefined;
 }
 
 export function toMap(frag: ParsedFragment): Map<string, KconfigValue> {

@@ -22,6 +22,8 @@ export interface ParsedEntry extends FragmentEntry {
   file: string;
   line: number;
   raw: string;
+  /** The text after '=' as Kconfig sees it (CR stripped); absent on `is not set` lines. */
+  rawValue?: string;
 }
 
 export type SyntaxCode =
@@ -35,13 +37,16 @@ export type SyntaxCode =
   | 'trailing-text'
   | 'missing-prefix'
   | 'whitespace'
+  | 'two-settings'
+  | 'first-letter'
+  | 'byte-order-mark'
   | 'crlf';
 
 /** A line Kconfig would drop or misread. */
 export interface SyntaxProblem {
   file: string;
   line: number;
-  severity: 'error' | 'warning';
+  severity: 'error' | 'warning' | 'info';
   code: SyntaxCode;
   symbol?: string;
   raw: string;
@@ -87,12 +92,21 @@ export function formatEntryLine(symbol: string, value: KconfigValue): string {
   return value.kind === 'n' ? `# CONFIG_${symbol} is not set` : `CONFIG_${symbol}=${formatValue(value)}`;
 }
 
+/** A hex value as Kconfig reads it: the 0x is optional. */
+export function hexValue(text: string): bigint | undefined {
+  const m = /^(?:0[xX])?([0-9a-fA-F]+)$/.exec(text);
+  return m ? BigInt(`0x${m[1]}`) : undefined;
+}
+
+/** Same value as Kconfig sees it; digits given for a hex symbol are hex digits (`1` is 0x1). */
 export function valuesEqual(a: KconfigValue, b: KconfigValue): boolean {
-  if (a.kind !== b.kind) return false;
-  if ('value' in a && 'value' in b) {
-    if (a.kind === 'hex') return BigInt(a.value) === BigInt(b.value);
-    return a.value === b.value;
+  if ((a.kind === 'hex' && (b.kind === 'hex' || b.kind === 'int')) || (b.kind === 'hex' && a.kind === 'int')) {
+    const x = hexValue((a as { value: string }).value);
+    const y = hexValue((b as { value: string }).value);
+    return x !== undefined && x === y;
   }
+  if (a.kind !== b.kind) return false;
+  if ('value' in a && 'value' in b) return a.value === b.value;
   return true;
 }
 
@@ -137,41 +151,57 @@ function assertEntry(e: FragmentEntry): void {
 
 const HEADER = /^# Linux\/(\S+) (\S+) Kernel Configuration\s*$/;
 
+/** From this version conf_read_simple() wants `# CONFIG_X is not set` exactly (strcmp, was a prefix match). */
+const EXACT_NOT_SET_FROM = { major: 6, minor: 8 };
+
 /**
  * Parses a fragment or a full .config. Never throws on content: every line Kconfig would not
- * read as meant becomes a SyntaxProblem naming file:line, what is wrong and the fix.
+ * read as meant becomes a SyntaxProblem naming file:line, what is wrong and the fix. Where the
+ * kernel's reader changed, `version` picks its behaviour (unknown: the newer one).
  */
-export function parseFragment(text: string, file: string): ParsedFragment {
+export function parseFragment(text: string, file: string, version?: { major: number; minor: number }): ParsedFragment {
   const entries: ParsedEntry[] = [];
   const problems: SyntaxProblem[] = [];
   let header: ConfigHeader | undefined;
   let fullConfig = false;
   let pendingComment: string | undefined;
   let sawCrlf = false;
-  // A UTF-8 byte order mark (some Windows editors write one) is not part of the first line.
-  const lines = (text.startsWith('\uFEFF') ? text.slice(1) : text).split('\n');
+  const exactNotSet = !version || version.major > EXACT_NOT_SET_FROM.major
+    || (version.major === EXACT_NOT_SET_FROM.major && version.minor >= EXACT_NOT_SET_FROM.minor);
+  const lines = text.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
 
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
     let raw = lines[i];
     if (raw.endsWith('\r')) {
+      // conf strips a CR before the LF: harmless, but said once so nobody is surprised.
       raw = raw.slice(0, -1);
       if (!sawCrlf) {
         sawCrlf = true;
         problems.push({
-          file, line: lineNo, severity: 'warning', code: 'crlf', raw,
-          message: 'DOS line endings (CR LF): Kconfig keeps the CR in string, int and hex values, which makes them invalid',
-          fix: 'convert the file to Unix line endings (dos2unix)',
+          file, line: lineNo, severity: 'info', code: 'crlf', raw,
+          message: 'DOS line endings (CR LF): Kconfig strips the CR, so the values read as written',
+          fix: 'convert the file to Unix line endings (dos2unix) to keep diffs clean',
         });
       }
     }
-    const problem = (severity: 'error' | 'warning', code: SyntaxCode, message: string, fix: string, symbol?: string) =>
+    const problem = (severity: 'error' | 'warning' | 'info', code: SyntaxCode, message: string, fix: string, symbol?: string) =>
       problems.push({ file, line: lineNo, severity, code, symbol, raw, message, fix });
 
     if (raw.trim() === '') {
       pendingComment = undefined;
       continue;
+    }
+    if (lineNo === 1 && raw.startsWith('\uFEFF')) {
+      const rest = raw.slice(1);
+      const sym = /^(?:# )?CONFIG_([A-Za-z0-9_]+)/.exec(rest)?.[1];
+      if (sym) {
+        problem('error', 'byte-order-mark', `the file starts with a byte order mark (U+FEFF): Kconfig does not read this first line ("unexpected data"), so CONFIG_${sym} is not set by it`,
+          'save the file as UTF-8 without BOM', sym);
+        continue;
+      }
+      raw = rest;
     }
     if (raw.startsWith('#')) {
       if (lineNo <= 5) {
@@ -186,8 +216,14 @@ export function parseFragment(text: string, file: string): ParsedFragment {
       }
       let m = /^# CONFIG_([A-Za-z0-9_]+) is not set(.*)$/.exec(raw);
       if (m) {
-        if (m[2].trim() !== '') {
-          problem('warning', 'trailing-text', `text after "is not set": '${m[2].trim()}' (Kconfig ignores it)`,
+        if (m[2] !== '') {
+          if (exactNotSet) {
+            problem('error', 'trailing-text', `text after "is not set": '${m[2]}': from Linux 6.8 Kconfig wants the line exactly, so it ignores this one and CONFIG_${m[1]} is not turned off`,
+              `write '# CONFIG_${m[1]} is not set' alone on the line`, m[1]);
+            pendingComment = undefined;
+            continue;
+          }
+          problem('info', 'trailing-text', `text after "is not set": '${m[2]}' (this kernel ignores it; Linux 6.8 and later ignore the whole line)`,
             `write '# CONFIG_${m[1]} is not set' alone on the line`, m[1]);
         }
         entries.push({ symbol: m[1], value: { kind: 'n' }, comment: pendingComment, file, line: lineNo, raw });
@@ -207,7 +243,7 @@ export function parseFragment(text: string, file: string): ParsedFragment {
         const fix = m[2].trim() === 'n'
           ? `to turn it off write '# CONFIG_${m[1]} is not set'`
           : `remove the '#' to set it, or write '# CONFIG_${m[1]} is not set' to turn it off`;
-        problem('warning', 'commented-assignment', `commented-out setting of CONFIG_${m[1]}: Kconfig ignores it`, fix, m[1]);
+        problem('warning', 'commented-assignment', `commented-out setting of CONFIG_${m[1]}: Kconfig ignores it (and merge_config.sh keeps any earlier value)`, fix, m[1]);
         pendingComment = undefined;
         continue;
       }
@@ -226,74 +262,93 @@ export function parseFragment(text: string, file: string): ParsedFragment {
 
     const comment = pendingComment;
     pendingComment = undefined;
-    let m = /^CONFIG_([A-Za-z0-9_]+)=(.*)$/.exec(raw);
+    const m = /^CONFIG_([A-Za-z0-9_]+)=(.*)$/.exec(raw);
     if (!m) {
-      let s = /^\s*CONFIG_([A-Za-z0-9_]+)\s*=\s*(.*)$/.exec(raw);
+      let s = /^CONFIG_([A-Za-z0-9_]+)(\s+)=\s*(.*)$/.exec(raw);
       if (s) {
         problem('error', 'whitespace',
-          `whitespace around the name or '=': Kconfig looks up a symbol named 'CONFIG_${s[1]} ' and drops the line`,
-          `write 'CONFIG_${s[1]}=${s[2].trim()}' with no spaces`, s[1]);
+          `space before '=': Kconfig looks up a symbol named '${s[1]}${s[2]}', finds none and ignores the line (merge_config.sh keeps any earlier value of CONFIG_${s[1]})`,
+          `write 'CONFIG_${s[1]}=${s[3].trim()}' with no spaces`, s[1]);
+        continue;
+      }
+      s = /^\s+(#\s*)?CONFIG_([A-Za-z0-9_]+)\s*(=\s*(.*)|is not set.*)$/.exec(raw);
+      if (s) {
+        problem('error', 'whitespace',
+          `leading whitespace: Kconfig reads only lines that start with 'CONFIG_' or '# CONFIG_' and ignores this one ("unexpected data")`,
+          s[1] !== undefined ? `write '# CONFIG_${s[2]} is not set' at the start of the line` : `write 'CONFIG_${s[2]}=${(s[4] ?? '').trim()}' at the start of the line`, s[2]);
         continue;
       }
       s = /^\s*CONFIG_([A-Za-z0-9_]+)\s+is\s+not\s+set/i.exec(raw);
       if (s) {
-        problem('error', 'not-set-variant', `'is not set' needs the leading '# ': Kconfig drops this line`,
+        problem('error', 'not-set-variant', `'is not set' needs the leading '# ': Kconfig ignores this line`,
           `write '# CONFIG_${s[1]} is not set'`, s[1]);
         continue;
       }
       s = /^\s*([A-Za-z][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(raw);
       if (s) {
         const name = s[1].replace(/^config_/i, '');
-        problem('error', 'missing-prefix', `'${s[1]}' has no CONFIG_ prefix: Kconfig only reads CONFIG_<NAME>=value lines`,
+        problem('error', 'missing-prefix', `'${s[1]}' has no CONFIG_ prefix: Kconfig only reads CONFIG_<NAME>=value lines ("unexpected data")`,
           `write 'CONFIG_${name.toUpperCase()}=${s[2].trim()}'`);
         continue;
       }
-      problem('error', 'malformed', 'not a Kconfig line: expected CONFIG_<NAME>=<value>, "# CONFIG_<NAME> is not set" or a # comment',
+      problem('error', 'malformed', 'not a Kconfig line: expected CONFIG_<NAME>=<value>, "# CONFIG_<NAME> is not set" or a # comment (Kconfig ignores it)',
         'fix or remove the line; start comments with #');
       continue;
     }
     const symbol = m[1];
     const parsed = parseValue(m[2]);
-    if ('problem' in parsed) {
-      problem(parsed.severity, parsed.code, parsed.problem, parsed.fix.replace(/\$NAME/g, symbol), symbol);
-      if (parsed.severity === 'error') continue;
+    if ('problem' in parsed && parsed.problem) {
+      problem(parsed.severity, parsed.code, parsed.problem.replace(/\$NAME/g, symbol), parsed.fix.replace(/\$NAME/g, symbol), symbol);
     }
-    if ('value' in parsed && parsed.value) {
-      entries.push({ symbol, value: parsed.value, comment, file, line: lineNo, raw });
+    if (parsed.value) {
+      entries.push({ symbol, value: parsed.value, comment, file, line: lineNo, raw, rawValue: m[2] });
     }
   }
   return { file, entries, problems, header, fullConfig };
 }
 
-type ValueResult =
-  | { value: KconfigValue }
-  | { value?: KconfigValue; problem: string; fix: string; severity: 'error' | 'warning'; code: SyntaxCode };
+type ValueResult = { value?: KconfigValue; problem?: string; fix: string; severity: 'error' | 'warning' | 'info'; code: SyntaxCode } | { value: KconfigValue };
 
-/** Reads the text after '=' the way confdata.c does, flagging what it would drop or misread. */
+/**
+ * Reads the text after '=' the way confdata.c does, before the symbol's type is known: a
+ * bool/tristate value is its first letter, a string runs to the first unescaped double quote, an
+ * int or hex value must be the whole text. Lines Kconfig reads whatever the type get a value;
+ * the symbol's type (checkType) decides the rest.
+ */
 export function parseValue(text: string): ValueResult {
   if (text === 'y' || text === 'm' || text === 'n') return { value: { kind: text } };
   if (text === '') {
     return {
-      problem: 'empty value: Kconfig rejects it and keeps the default', severity: 'error', code: 'empty-value',
+      problem: "empty value: Kconfig rejects it (\"symbol value '' invalid\") and CONFIG_$NAME keeps its default", severity: 'error', code: 'empty-value',
       fix: `write CONFIG_$NAME="" for an empty string, or '# CONFIG_$NAME is not set' to turn it off`,
     };
   }
+  if (/^\s/.test(text)) {
+    return {
+      problem: `space after '=': Kconfig reads the value '${text}' and rejects it, so CONFIG_$NAME keeps its default`, severity: 'error', code: 'whitespace',
+      fix: `write CONFIG_$NAME=${text.trim()}`,
+    };
+  }
   if (text.startsWith('"')) {
+    // conf_set_sym_val: a backslash drops itself and keeps the next character; the first bare quote ends the string.
     let out = '';
     let i = 1;
+    let closed = false;
     for (; i < text.length; i++) {
       const c = text[i];
       if (c === '\\') {
-        if (i + 1 >= text.length) break;
-        out += text[++i];
+        if (i + 1 < text.length) out += text[++i];
         continue;
       }
-      if (c === '"') break;
+      if (c === '"') {
+        closed = true;
+        break;
+      }
       out += c;
     }
-    if (i >= text.length) {
+    if (!closed) {
       return {
-        problem: 'string has no closing quote: Kconfig rejects the value ("invalid string found")',
+        problem: 'string has no closing quote: Kconfig rejects the value ("invalid string found") and CONFIG_$NAME keeps its default',
         severity: 'error', code: 'bad-quoting', fix: 'close the string with " and escape inner quotes as \\"',
       };
     }
@@ -301,42 +356,100 @@ export function parseValue(text: string): ValueResult {
     const value: KconfigValue = { kind: 'string', value: out };
     if (rest === '') return { value };
     if (/^\s*(#.*)?$/.test(rest)) {
-      return { value, problem: `text after the closing quote: '${rest.trim()}'`, severity: 'warning', code: 'trailing-text',
+      return { value, problem: `text after the closing quote: '${rest.trim()}' (Kconfig ignores it)`, severity: 'info', code: 'trailing-text',
         fix: 'put comments on their own line above the setting' };
     }
     return {
-      problem: `text after the closing quote: '${rest}' (an unescaped quote inside the string?)`, severity: 'error',
-      code: 'bad-quoting', fix: 'escape quotes inside the string as \\" and backslashes as \\\\',
+      value, problem: `Kconfig ends the string at the second quote: the value is "${out}" and '${rest}' is ignored (an unescaped quote inside the string?)`,
+      severity: 'warning', code: 'bad-quoting', fix: 'escape quotes inside the string as \\" and backslashes as \\\\',
     };
   }
   if (text.startsWith("'")) {
-    return { problem: 'single quotes are not Kconfig quoting: the quotes become part of the value', severity: 'error',
-      code: 'bad-quoting', fix: `use double quotes: CONFIG_$NAME="${text.replace(/^'|'$/g, '')}"` };
+    return { problem: 'single quotes are not Kconfig quoting: Kconfig ignores this line for a string symbol and rejects it for any other type',
+      severity: 'error', code: 'bad-quoting', fix: `use double quotes: CONFIG_$NAME="${text.replace(/^'|'$/g, '')}"` };
   }
   if (/^0[xX][0-9a-fA-F]+$/.test(text)) return { value: { kind: 'hex', value: text } };
   if (/^-?\d+$/.test(text)) return { value: { kind: 'int', value: text } };
-  const trailing = /^(y|m|n|0[xX][0-9a-fA-F]+|-?\d+)(\s+(#.*)?|\s*#.*)$/.exec(text);
+  const first = text[0];
+  if (first === 'y' || first === 'm' || first === 'n') {
+    const value: KconfigValue = { kind: first };
+    const other = /\bCONFIG_([A-Za-z0-9_]+)\s*=/.exec(text) ?? /#\s*CONFIG_([A-Za-z0-9_]+)\s+is not set/.exec(text);
+    if (other) {
+      return { value, severity: 'error', code: 'two-settings',
+        problem: `two settings on one line: Kconfig reads CONFIG_$NAME=${first} (the first letter) and ignores '${text.slice(1).trim()}', so CONFIG_${other[1]} is not set by it`,
+        fix: `put each setting on its own line: CONFIG_$NAME=${first}, then ${text.slice(text.indexOf(other[0].trim().startsWith('#') ? '#' : 'CONFIG_')).trim()}` };
+    }
+    if (/^[a-z]+$/.test(text) && ['yes', 'no', 'module'].includes(text)) {
+      return { value, severity: 'info', code: 'first-letter',
+        problem: `Kconfig reads a bool/tristate value by its first letter: '${text}' is ${first}`, fix: first === 'n' ? `write '# CONFIG_$NAME is not set'` : `write CONFIG_$NAME=${first}` };
+    }
+    if (/^[ymn](\s+(#.*)?|\s*#.*)$/.test(text)) {
+      return { value, severity: 'info', code: 'trailing-text',
+        problem: `text after the value: '${text.slice(1).trim()}' (Kconfig reads a bool/tristate value by its first letter and ignores the rest)`,
+        fix: `write CONFIG_$NAME=${first} and put comments on their own line above` };
+    }
+    return { value, severity: 'warning', code: 'unquoted-string',
+      problem: `unquoted '${text}': Kconfig reads it as ${first} (its first letter) if CONFIG_$NAME is a bool or tristate, and ignores the line if it is a string (strings need double quotes)`,
+      fix: `write CONFIG_$NAME="${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}" for a string, or CONFIG_$NAME=${first}` };
+  }
+  const trailing = /^(0[xX][0-9a-fA-F]+|-?\d+)(\s.*|#.*)$/.exec(text);
   if (trailing) {
-    const head = parseValue(trailing[1]);
-    return { value: 'value' in head ? head.value : undefined, severity: 'warning', code: 'trailing-text',
-      problem: `text after the value: '${trailing[2].trim()}' (Kconfig reads bool/tristate values by their first letter only, and rejects int/hex values with trailing text)`,
+    return { severity: 'error', code: 'trailing-text',
+      problem: `text after the number: '${trailing[2].trim()}': Kconfig rejects an int or hex value with anything after it ("symbol value '${text}' invalid"), so CONFIG_$NAME keeps its default`,
       fix: `write CONFIG_$NAME=${trailing[1]} and put comments on their own line above` };
   }
-  const word = text.trim().toLowerCase();
-  const asBool: Record<string, string> = { yes: 'y', true: 'y', on: 'y', no: 'n', false: 'n', off: 'n', module: 'm' };
-  if (word in asBool) {
-    const want = asBool[word];
-    const fix = want === 'n' ? `write '# CONFIG_$NAME is not set'` : `write CONFIG_$NAME=${want}`;
-    return { problem: `'${text}' is not a Kconfig value (bool/tristate take y, m or n)`, severity: 'error', code: 'bad-value', fix };
+  if (/^[0-9a-fA-F]+$/.test(text)) {
+    // Digits with a-f: a hex symbol reads it as 0x<text>; any other type rejects or ignores it.
+    return { value: { kind: 'hex', value: text }, severity: 'info', code: 'bad-value',
+      problem: `'${text}' has no 0x: Kconfig reads it as 0x${text} for a hex symbol (and rejects it for any other type)`, fix: `write CONFIG_$NAME=0x${text}` };
   }
   if (/^[YMN]$/.test(text)) {
-    return { problem: `'${text}' is upper case: Kconfig takes y, m or n in lower case`, severity: 'error', code: 'bad-value',
-      fix: `write CONFIG_$NAME=${text.toLowerCase()}` };
+    return { problem: `'${text}' is upper case: Kconfig reads only y, m or n (lower case) and rejects it ("symbol value '${text}' invalid"), so CONFIG_$NAME keeps its default`,
+      severity: 'error', code: 'bad-value', fix: `write CONFIG_$NAME=${text.toLowerCase()}` };
   }
-  if (/^[0-9a-fA-F]+$/.test(text) && /[a-fA-F]/.test(text)) {
-    return { problem: `'${text}' looks like a hex number without 0x`, severity: 'error', code: 'bad-value',
-      fix: `write CONFIG_$NAME=0x${text}` };
+  const word = text.trim().toLowerCase();
+  const asBool: Record<string, string> = { true: 'y', on: 'y', false: 'n', off: 'n', yes: 'y', no: 'n', module: 'm' };
+  if (word in asBool) {
+    const want = asBool[word];
+    return { problem: `'${text}' is not a Kconfig value: a bool/tristate is read by its first letter (y, m or n), so Kconfig rejects it ("symbol value '${text}' invalid") and CONFIG_$NAME keeps its default`,
+      severity: 'error', code: 'bad-value', fix: want === 'n' ? `write '# CONFIG_$NAME is not set'` : `write CONFIG_$NAME=${want}` };
   }
-  return { problem: `unquoted text '${text}': string values must be in double quotes`, severity: 'error', code: 'unquoted-string',
+  return { problem: `unquoted text '${text}': Kconfig ignores the line if CONFIG_$NAME is a string (strings need double quotes) and rejects it for any other type`,
+    severity: 'error', code: 'unquoted-string',
     fix: `write CONFIG_$NAME="${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` };
+}
+
+/**
+ * What confdata.c's conf_set_sym_val() makes of the text after '=' for a symbol of this type:
+ * the value Kconfig takes, or why it takes none (`warning` is conf's own message, absent when
+ * it drops the line silently).
+ */
+export function confRead(type: 'bool' | 'tristate' | 'string' | 'int' | 'hex', p: string, symbol: string):
+  { value: KconfigValue } | { rejected: true; warning?: string } {
+  const invalid = { rejected: true as const, warning: `symbol value '${p}' invalid for ${symbol}` };
+  switch (type) {
+    case 'tristate':
+    case 'bool':
+      if (type === 'tristate' && p[0] === 'm') return { value: { kind: 'm' } };
+      if (p[0] === 'y') return { value: { kind: 'y' } };
+      if (p[0] === 'n') return { value: { kind: 'n' } };
+      return invalid;
+    case 'string': {
+      if (p[0] !== '"') return { rejected: true };
+      let out = '';
+      for (let i = 1; i < p.length; i++) {
+        if (p[i] === '\\') {
+          if (i + 1 < p.length) out += p[++i];
+          continue;
+        }
+        if (p[i] === '"') return { value: { kind: 'string', value: out } };
+        out += p[i];
+      }
+      return { rejected: true, warning: 'invalid string found' };
+    }
+    case 'int':
+      return /^-?(0|[1-9][0-9]*)$/.test(p) ? { value: { kind: 'int', value: p } } : invalid;
+    case 'hex':
+      return /^(0[xX])?[0-9a-fA-F]+$/.test(p) ? { value: { kind: 'hex', value: p } } : invalid;
+  }
 }

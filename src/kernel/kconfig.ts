@@ -12,7 +12,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
 import type { KernelArch } from './arch.js';
-import { formatEntryLine, formatValue, parseFragment, type KconfigValue, type ParsedFragment } from './fragment.js';
+import { formatValue, parseFragment, type KconfigValue, type ParsedFragment } from './fragment.js';
 import type { KernelKnowledge } from './check.js';
 import type { SymbolType } from './rules.js';
 import { UserError } from '../errors.js';
@@ -36,6 +36,9 @@ export interface Where {
 export interface KconfigChoice extends Where {
   prompt: string;
   dependsOn: string[];
+  /** Its member symbols, in order, and its `default` lines. */
+  members: string[];
+  defaults: { value: string; cond?: string }[];
 }
 
 export interface KconfigSymbolDef extends Where {
@@ -47,6 +50,7 @@ export interface KconfigSymbolDef extends Where {
   context: { kind: 'if' | 'menu' | 'choice'; expr: string; at: Where }[];
   choice?: KconfigChoice;
   defaults: { value: string; cond?: string }[];
+  ranges: { min: string; max: string; cond?: string }[];
 }
 
 export interface KconfigSelect extends Where {
@@ -149,11 +153,14 @@ export function readKconfigTree(root: string, arch: KernelArch, texts?: Map<stri
         case 'config':
         case 'menuconfig': {
           const def: KconfigSymbolDef = {
-            symbol: rest.trim(), ...here, prompts: [], dependsOn: [], defaults: [],
+            symbol: rest.trim(), ...here, prompts: [], dependsOn: [], defaults: [], ranges: [],
             context: stack.map((b) => ({ kind: b.kind, expr: b.deps.join(' && '), at: b.at })).filter((c) => c.expr),
           };
           const ch = [...stack].reverse().find((b) => b.kind === 'choice');
-          if (ch && stack[stack.length - 1] === ch) def.choice = ch.choice;
+          if (ch && stack[stack.length - 1] === ch && ch.choice) {
+            def.choice = ch.choice;
+            ch.choice.members.push(def.symbol);
+          }
           const list = tree.defs.get(def.symbol) ?? [];
           list.push(def);
           tree.defs.set(def.symbol, list);
@@ -161,7 +168,7 @@ export function readKconfigTree(root: string, arch: KernelArch, texts?: Map<stri
           break;
         }
         case 'choice': {
-          const block: Block = { kind: 'choice', deps: [], at: here, choice: { prompt: '', ...here, dependsOn: [] } };
+          const block: Block = { kind: 'choice', deps: [], at: here, choice: { prompt: '', ...here, dependsOn: [], members: [], defaults: [] } };
           stack.push(block);
           cur = { kind: 'choice', block };
           break;
@@ -260,9 +267,16 @@ export function readKconfigTree(root: string, arch: KernelArch, texts?: Map<stri
           break;
         }
         case 'default': {
-          if (cur.kind !== 'config') break;
           const m = /^(.+?)(?:\s+if\s+(.+))?$/.exec(rest.trim());
-          if (m) cur.def.defaults.push({ value: m[1], cond: m[2] });
+          if (!m) break;
+          if (cur.kind === 'config') cur.def.defaults.push({ value: m[1], cond: m[2] });
+          else if (cur.kind === 'choice') cur.block.choice?.defaults.push({ value: m[1], cond: m[2] });
+          break;
+        }
+        case 'range': {
+          if (cur.kind !== 'config') break;
+          const m = /^(\S+)\s+(\S+)(?:\s+if\s+(.+))?$/.exec(rest.trim());
+          if (m) cur.def.ranges.push({ min: m[1], max: m[2], cond: m[3] });
           break;
         }
         default:
@@ -474,6 +488,7 @@ export function lazyTreeKnowledge(root: string, arch: KernelArch, opts: { eager?
     hasPrompt: (s) => index.symbols.get(s)?.prompt ?? false,
     explain: (s, config) => explainer().explain(s, config),
     suggestFix: (s, config) => explainer().suggestFix?.(s, config),
+    cause: (s, asked, config) => explainer().cause?.(s, asked, config),
   };
 }
 
@@ -506,6 +521,89 @@ export function treeKnowledge(tree: KconfigTree): KernelKnowledge {
       }
       return out;
     },
+    cause(symbol, asked, config) {
+      const defs = defsOf(symbol);
+      if (defs.length === 0) return undefined;
+      const have = config.get(symbol);
+      const now = (e: string) => `${e} is ${state(e, config)} here${valuesIn(e, config)}`;
+      // 1. Not visible: an unmet depends on (own or of the enclosing if/menu/choice).
+      const visible = defs.filter((d) => [...d.dependsOn, ...d.context.map((c) => c.expr)].every((e) => evalExpr(e, config) > 0));
+      if (visible.length === 0) {
+        const d = defs[0];
+        const unmet = [...d.dependsOn, ...d.context.map((c) => c.expr)].filter((e) => evalExpr(e, config) === 0);
+        return { message: `CONFIG_${symbol} depends on ${unmet.join(' && ')}, and ${unmet.map(now).join('; ')}`, fix: `make ${unmet.join(' && ')} true in the same build, or remove the line if it cannot be on this arch` };
+      }
+      // 2. Forced on by a select (or an imply for a value below it).
+      const tri = (v?: KconfigValue) => (v?.kind === 'y' ? 2 : v?.kind === 'm' ? 1 : 0);
+      if (tri(have) > tri(asked) && (asked.kind === 'n' || asked.kind === 'm')) {
+        const forcing = (tree.selects.get(symbol) ?? []).filter((x) => tri(config.get(x.by)) > 0 && (!x.cond || evalExpr(x.cond, config) > 0));
+        const sel = forcing.filter((x) => x.kind === 'select');
+        if (sel.length) {
+          return {
+            message: `${sel.slice(0, 4).map((x) => `CONFIG_${x.by}=${fmt(config.get(x.by))} selects it (${x.file}:${x.line})`).join('; ')}${sel.length > 4 ? ` and ${sel.length - 4} more` : ''}: a select forces CONFIG_${symbol} to ${fmt(have)} whatever the fragment says`,
+            fix: `remove the line, or turn off ${[...new Set(sel.map((x) => `CONFIG_${x.by}`))].slice(0, 4).join(' and ')} if you really need CONFIG_${symbol} off`,
+          };
+        }
+      }
+      // 3. A member of a choice: another member is set, or the choice's default wins.
+      const ch = visible.find((d) => d.choice)?.choice;
+      if (ch) {
+        const other = ch.members.filter((m) => m !== symbol && config.get(m)?.kind === 'y');
+        if (other.length && asked.kind === 'y') {
+          return {
+            message: `CONFIG_${symbol} is a member of the choice "${ch.prompt}" (${ch.file}:${ch.line}), which takes one member only: it ended with CONFIG_${other[0]}=y`,
+            fix: `set one member of the choice only: remove CONFIG_${other[0]}=y (or this line) from the fragments`,
+          };
+        }
+        if (asked.kind === 'n' && have?.kind === 'y') {
+          return {
+            message: `CONFIG_${symbol} is a member of the choice "${ch.prompt}" (${ch.file}:${ch.line}), which must pick one member: with no other member set to y it picks CONFIG_${symbol} (its default)`,
+            fix: `to leave CONFIG_${symbol} off, set another member of the choice to y (${ch.members.filter((m) => m !== symbol).slice(0, 4).map((m) => `CONFIG_${m}`).join(', ')})`,
+          };
+        }
+      }
+      // 4. No prompt (or a prompt whose condition is false): only selects and defaults set it.
+      const prompts = visible.flatMap((d) => d.prompts);
+      if (prompts.length === 0) {
+        const sel = (tree.selects.get(symbol) ?? []).filter((x) => x.kind === 'select').map((x) => x.by);
+        return {
+          message: `CONFIG_${symbol} has no prompt, so Kconfig ignores the fragment's line: only a select or a default sets it${sel.length ? ` (selected by ${[...new Set(sel)].slice(0, 5).join(', ')})` : ''}; it ended as ${fmt(have)}`,
+          fix: sel.length ? `set one of the symbols that select it instead (${[...new Set(sel)].slice(0, 5).map((x) => `CONFIG_${x}=y`).join(', ')}), and remove this line` : 'remove the line',
+        };
+      }
+      if (prompts.every((p) => p.cond && evalExpr(p.cond, config) === 0)) {
+        const c = prompts.find((p) => p.cond)!.cond!;
+        return {
+          message: `CONFIG_${symbol} has a prompt only if ${c}, and ${now(c)}: Kconfig ignores the fragment's line and keeps the default ${fmt(have)}`,
+          fix: `make ${c} true in the same build (e.g. CONFIG_EXPERT=y), or remove the line`,
+        };
+      }
+      // 5. An int/hex outside its range.
+      if ((asked.kind === 'int' || asked.kind === 'hex') && have && 'value' in have) {
+        for (const d of visible) {
+          for (const r of d.ranges) {
+            if (r.cond && evalExpr(r.cond, config) === 0) continue;
+            const num = (x: string) => {
+              const v = config.get(x);
+              const t = v && 'value' in v ? v.value : x;
+              return d.type === 'hex' ? hexNum(t) : Number(t);
+            };
+            const want = d.type === 'hex' ? hexNum(asked.value) : Number(asked.value);
+            if (want < num(r.min) || want > num(r.max)) {
+              const bound = (x: string) => {
+                const v = config.get(x);
+                return v && 'value' in v ? `${x} (${v.value})` : x;
+              };
+              return {
+                message: `CONFIG_${symbol} has range ${bound(r.min)} ${bound(r.max)}${r.cond ? ` if ${r.cond}` : ''} (${d.file}:${d.line}): ${asked.value} is outside it, so Kconfig uses ${formatValue(have)}`,
+                fix: `give a value from ${bound(r.min)} to ${bound(r.max)}`,
+              };
+            }
+          }
+        }
+      }
+      return undefined;
+    },
     suggestFix(symbol, config) {
       const defs = defsOf(symbol);
       if (defs.length === 0) return undefined;
@@ -525,20 +623,40 @@ function fmt(v: KconfigValue | undefined): string {
   return v ? formatValue(v) : 'n';
 }
 
+function hexNum(t: string): number {
+  return parseInt(t.replace(/^0x/i, ''), 16);
+}
+
+/** The symbols of an expression with their values here: " (X86_32=n, HIGHMEM=n)". */
+function valuesIn(expr: string, config: Map<string, KconfigValue>): string {
+  const syms = [...new Set(tokenize(expr).filter((t) => t.t === 'sym' && /^[A-Z0-9_]+$/.test(t.v) && !/^\d/.test(t.v)).map((t) => t.v))];
+  return syms.length ? ` (${syms.slice(0, 6).map((x) => `${x}=${fmt(config.get(x))}`).join(', ')})` : '';
+}
+
 // ---- running the kernel's own Kconfig ----
+
+/** A fragment as the user wrote it: merge_config.sh appends the file's text verbatim. */
+export interface FragmentText {
+  file: string;
+  text: string;
+}
 
 export interface ResolveOptions {
   tree: string;
   arch: KernelArch;
-  /** The base config's text (a full .config or defconfig); the arch defconfig when absent. */
+  /** The base config's text (a full .config); the .config `make <arch defconfig>` writes when absent. */
   baseConfig?: { text: string; file: string };
-  fragments: ParsedFragment[];
+  fragments: FragmentText[];
   /** Where the built kconfig tools are kept between runs. */
   cacheDir?: string;
 }
 
 export interface Resolved {
   config: ParsedFragment;
+  /** The resolved .config, byte for byte as the kernel's conf wrote it. */
+  text: string;
+  /** What conf said about the merged file (`.config:N:warning: ...`), line numbers of the merged file. */
+  warnings: string[];
   /** What was run, for messages and the report. */
   steps: string[];
 }
@@ -565,23 +683,34 @@ function checkRun(cmd: string, args: string[], what: string, error: Error | unde
   }
 }
 
+export interface BuiltKconfig {
+  /** The tree's scripts/kconfig/conf, built outside the tree. */
+  conf: string;
+  /** The full .config `make <arch defconfig>` wrote: the base the kernel flow merges into. */
+  defconfig: string;
+}
+
 /**
- * Builds the tree's scripts/kconfig/conf once into the cache (make O=<cache>: the tree itself is
- * never written) and returns its path.
+ * Runs `make O=<cache> ARCH=<arch> <arch defconfig>` once per tree and arch (the tree itself is
+ * never written): that builds the tree's scripts/kconfig/conf and writes the full .config the
+ * kernel flow starts from. Both are kept in the cache.
  */
-export function buildConf(treeAbs: string, arch: KernelArch, cacheDir?: string): string {
+export function buildConf(treeAbs: string, arch: KernelArch, cacheDir?: string): BuiltKconfig {
   const kb = KBUILD_ARCH[arch];
-  const key = crypto.createHash('sha256').update(`${treeAbs}\0${kb.arch}\0${statKey(treeAbs)}`).digest('hex').slice(0, 16);
+  const key = crypto.createHash('sha256').update(`${treeAbs}\0${kb.arch}\0${kb.defconfig}\0${statKey(treeAbs)}`).digest('hex').slice(0, 16);
   const objDir = path.join(path.resolve(cacheDir ?? defaultCacheDir()), `kconfig-${key}`);
   const conf = path.join(objDir, 'scripts/kconfig/conf');
-  if (fs.existsSync(conf)) return conf;
+  const defconfig = path.join(objDir, 'defconfig.config');
+  if (fs.existsSync(conf) && fs.existsSync(defconfig)) return { conf, defconfig };
   fs.mkdirSync(objDir, { recursive: true });
   withLock(path.join(objDir, '.lock'), () => {
-    if (fs.existsSync(conf)) return;
-    // olddefconfig on an empty config builds conf as its prerequisite; the .config it writes is unused.
-    runSync('make', ['-s', '-C', treeAbs, `O=${objDir}`, `ARCH=${kb.arch}`, 'olddefconfig'], `building the kernel's kconfig tool for ${arch}`);
+    if (fs.existsSync(conf) && fs.existsSync(defconfig)) return;
+    runSync('make', ['-s', '-C', treeAbs, `O=${objDir}`, `ARCH=${kb.arch}`, kb.defconfig], `make ${kb.defconfig} (builds the kernel's kconfig tool for ${arch})`);
+    const tmp = `${defconfig}.${process.pid}`;
+    fs.copyFileSync(path.join(objDir, '.config'), tmp);
+    fs.renameSync(tmp, defconfig);
   });
-  return conf;
+  return { conf, defconfig };
 }
 
 /** The environment the kernel's top Makefile gives conf; Kconfig files read these as $(VAR). */
@@ -589,7 +718,7 @@ export function confEnv(treeAbs: string, arch: KernelArch, version: string): Nod
   const kb = KBUILD_ARCH[arch];
   const cross = process.env.CROSS_COMPILE ?? '';
   const cc = process.env.CC ?? `${cross}gcc`;
-  const ccVersion = spawnSync(cc.split(' ')[0], [...cc.split(' ').slice(1), '--version'], { encoding: 'utf8' });
+  const ccVersion = spawnSync(cc.split(' ')[0], [...cc.split(' ').slice(1), '--version'], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
   const ccVersionText = (ccVersion.stdout ?? '').split('\n')[0] ?? '';
   const env: NodeJS.ProcessEnv = {
     srctree: treeAbs, objtree: '.', ARCH: kb.arch, SRCARCH: kb.srcarch, HEADER_ARCH: kb.srcarch, KERNELVERSION: version,
@@ -600,7 +729,7 @@ export function confEnv(treeAbs: string, arch: KernelArch, version: string): Nod
   return env;
 }
 
-/** The arch's defconfig as shipped in the tree (what `make defconfig` starts from). */
+/** The arch's defconfig as shipped in the tree (the minimal text `make defconfig` starts from). */
 export function treeDefconfig(treeAbs: string, arch: KernelArch): { text: string; file: string } {
   const kb = KBUILD_ARCH[arch];
   const rel = `arch/${kb.srcarch}/configs/${kb.defconfig}`;
@@ -611,41 +740,57 @@ export function treeDefconfig(treeAbs: string, arch: KernelArch): { text: string
   }
 }
 
+/** KERNELVERSION as the top Makefile builds it: VERSION.PATCHLEVEL.SUBLEVEL plus EXTRAVERSION. */
+export function kernelReleaseVersion(root: string): string {
+  const base = kernelTreeVersion(root);
+  let extra = '';
+  try {
+    extra = /^EXTRAVERSION\s*=[ \t]*(\S*)/m.exec(fs.readFileSync(path.join(root, 'Makefile'), 'utf8').slice(0, 4000))?.[1] ?? '';
+  } catch { /* kernelTreeVersion reported it */ }
+  return `${base}${extra}`;
+}
+
+/** conf, run on a config file in a directory outside the tree; resolves with its output. */
+export function runConf(treeAbs: string, arch: KernelArch, conf: string, work: string, args: string[]): Promise<string> {
+  const env = { ...process.env, ...confEnv(treeAbs, arch, kernelReleaseVersion(treeAbs)), KCONFIG_CONFIG: '.config' };
+  return new Promise<string>((resolve, reject) => {
+    const child = spawn(conf, args, { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('error', (e) => reject(e));
+    child.on('close', (code) => {
+      try {
+        checkRun(conf, args, `olddefconfig for ${arch}`, undefined, code, output);
+        resolve(output);
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
 /**
- * Resolves the fragments with the kernel's own Kconfig, as kernel-yocto and merge_config.sh do:
- * the base config (given, else the arch defconfig) with each fragment line replacing the base's
- * line for the same symbol, then one `conf --olddefconfig` pass in a temporary directory outside
- * the tree. Resolves asynchronously so the caller can read the Kconfig files meanwhile.
+ * Resolves the fragments with the kernel's own Kconfig, exactly as `make <arch defconfig>`,
+ * `scripts/kconfig/merge_config.sh -m` and `make olddefconfig` do: the base (given, else the
+ * full .config the arch defconfig gives) merged with the fragments' text, then one
+ * `conf --olddefconfig` pass in a temporary directory outside the tree. Resolves
+ * asynchronously so the caller can read the Kconfig files meanwhile.
  */
 export async function resolveWithKernel(opts: ResolveOptions): Promise<Resolved> {
   const treeAbs = path.resolve(opts.tree);
-  const version = kernelTreeVersion(treeAbs);
-  const conf = buildConf(treeAbs, opts.arch, opts.cacheDir);
-  const base = opts.baseConfig ?? treeDefconfig(treeAbs, opts.arch);
+  const built = buildConf(treeAbs, opts.arch, opts.cacheDir);
+  const base = opts.baseConfig ?? { text: fs.readFileSync(built.defconfig, 'utf8'), file: `make ${KBUILD_ARCH[opts.arch].defconfig}` };
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kdump-layer-kconfig-'));
   try {
     fs.writeFileSync(path.join(work, '.config'), mergeConfig(base.text, opts.fragments));
-    const args = ['-s', '--olddefconfig', 'Kconfig'];
-    const env = { ...process.env, ...confEnv(treeAbs, opts.arch, version), KCONFIG_CONFIG: '.config' };
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn(conf, args, { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      child.stdout.on('data', (d) => (output += d));
-      child.stderr.on('data', (d) => (output += d));
-      child.on('error', (e) => reject(e));
-      child.on('close', (code) => {
-        try {
-          checkRun(conf, args, `olddefconfig for ${opts.arch}`, undefined, code, output);
-          resolve();
-        } catch (e) {
-          reject(e);
-        }
-      });
-    });
+    const output = await runConf(treeAbs, opts.arch, built.conf, work, ['-s', '--olddefconfig', 'Kconfig']);
     const text = fs.readFileSync(path.join(work, '.config'), 'utf8');
     return {
       config: parseFragment(text, `.config (olddefconfig, ${opts.arch})`),
-      steps: [`base: ${base.file}`, `merged: ${opts.fragments.map((f) => f.file).join(', ') || 'no fragments'}`, 'scripts/kconfig/conf --olddefconfig Kconfig'],
+      text,
+      warnings: output.split('\n').filter((l) => /:warning:/.test(l)),
+      steps: [`base: ${base.file}`, `merged like merge_config.sh -m: ${opts.fragments.map((f) => f.file).join(', ') || 'no fragments'}`, 'scripts/kconfig/conf --olddefconfig Kconfig'],
     };
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
@@ -661,15 +806,38 @@ function statKey(treeAbs: string): string {
   }
 }
 
-/** merge_config.sh's merge: each fragment line replaces the base's line for the same symbol. */
-export function mergeConfig(base: string, fragments: ParsedFragment[]): string {
-  const override = new Map<string, string>();
-  for (const f of fragments) for (const e of f.entries) override.set(e.symbol, formatEntryLine(e.symbol, e.value));
-  const lines = base.split('\n').filter((l) => {
-    const m = /^(?:# )?CONFIG_([A-Za-z0-9_]+)[= ]/.exec(l);
-    return !(m && override.has(m[1]));
-  });
-  return `${lines.join('\n').trimEnd()}\n${[...override.values()].join('\n')}\n`;
+/**
+ * merge_config.sh's merge, to the byte: for each fragment, every symbol it names on a
+ * `CONFIG_X=...` line or an exact `# CONFIG_X is not set` line has every line containing
+ * `CONFIG_X=` or `CONFIG_X ` deleted from the file so far (when the file holds the word
+ * CONFIG_X at all) — even when the fragment's value is then rejected by Kconfig; then a blank
+ * line and the fragment's text, verbatim, are appended.
+ */
+export function mergeConfig(base: string, fragments: { text: string }[]): string {
+  let lines = splitLines(base);
+  for (const f of fragments) {
+    const fl = splitLines(f.text);
+    const names: string[] = [];
+    for (const l of fl) {
+      const m = /^(CONFIG_[a-zA-Z0-9_]*)=/.exec(l) ?? /^# (CONFIG_[a-zA-Z0-9_]*) is not set$/.exec(l);
+      if (m) names.push(m[1]);
+    }
+    for (const name of names) {
+      const word = new RegExp(`(^|[^A-Za-z0-9_])${name}($|[^A-Za-z0-9_])`);
+      if (!lines.some((l) => word.test(l))) continue;
+      const del = new RegExp(`${name}[ =]`);
+      lines = lines.filter((l) => !del.test(l));
+    }
+    lines.push('', ...fl);
+  }
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+/** Lines as sed and cat see them: a final line without a newline is still a line. */
+function splitLines(text: string): string[] {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
 }
 
 /** A simple cross-process lock (mkdir is atomic), so parallel runs do not share the obj dir at once. */

@@ -124,9 +124,9 @@ export const SYMBOL_FACTS: readonly SymbolFact[] = [
     definedIn: 'lib/Kconfig.debug (choice "Debug information")', note: 'DEBUG_INFO_NONE appeared in Linux 5.18', source: 'K61, DWARF' },
   { symbol: 'DEBUG_INFO_REDUCED', type: 'bool', arches: ALL, settable: true, default: N, definedIn: 'lib/Kconfig.debug',
     dependsOn: 'DEBUG_INFO', source: 'K61' },
-  { symbol: 'DEBUG_KERNEL', type: 'bool', arches: ALL, settable: true, default: N, definedIn: 'lib/Kconfig.debug', source: 'K61' },
+  { symbol: 'DEBUG_KERNEL', type: 'bool', arches: ALL, settable: true, default: N, selectedBy: ['EXPERT'], definedIn: 'lib/Kconfig.debug', source: 'K61' },
   { symbol: 'KALLSYMS', type: 'bool', arches: ALL, settable: true, promptIf: 'EXPERT', default: Y, definedIn: 'init/Kconfig', source: 'K61' },
-  { symbol: 'MAGIC_SYSRQ', type: 'bool', arches: ALL, settable: true, default: N, definedIn: 'lib/Kconfig.debug', source: 'K61' },
+  { symbol: 'MAGIC_SYSRQ', type: 'bool', arches: ALL, settable: true, default: N, selectedBy: ['KGDB_SERIAL_CONSOLE'], definedIn: 'lib/Kconfig.debug', source: 'K61' },
   { symbol: 'LOCALVERSION', type: 'string', arches: ALL, settable: true, default: { kind: 'string', value: '' }, definedIn: 'init/Kconfig', source: 'K61' },
   { symbol: 'INITRAMFS_SOURCE', type: 'string', arches: ALL, settable: true, default: { kind: 'string', value: '' }, definedIn: 'usr/Kconfig', source: 'K61' },
 ];

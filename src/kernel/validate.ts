@@ -4,6 +4,7 @@
  * The only I/O here is reading inputs and running the kernel's Kconfig; evaluation is pure.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 
 import { isKernelArch, KERNEL_ARCHES, type KernelArch } from './arch.js';
 import { evaluate, summarize, type Finding, type KernelKnowledge } from './check.js';
@@ -11,6 +12,7 @@ import { parseFragment, type ParsedFragment } from './fragment.js';
 import { parseKernelVersion, shortVersion, type KernelVersion } from './version.js';
 import { UserError } from '../errors.js';
 import { INPUT_LIMITS, readInputFile } from '../input.js';
+import { writeAtomic } from '../layer/apply.js';
 import { failsRun, type ValidateReport } from '../report/types.js';
 
 export interface ValidateOptions {
@@ -20,6 +22,8 @@ export interface ValidateOptions {
   kernelVersion?: string;
   config?: string;
   kernelSource?: string;
+  /** With kernelSource: where to write the resolved .config. */
+  writeConfig?: string;
   werror?: boolean;
   cacheDir?: string;
 }
@@ -66,6 +70,9 @@ export async function runValidate(opts: ValidateOptions): Promise<ValidateReport
   }
   if (opts.arch !== undefined && !isKernelArch(opts.arch)) {
     throw new UserError(`--arch ${opts.arch}: not a supported arch`, { hint: `one of: ${KERNEL_ARCHES.join(', ')}` });
+  }
+  if (opts.writeConfig && !opts.kernelSource) {
+    throw new UserError('--write-config needs --kernel-source', { hint: 'only a run with the kernel tree resolves a .config to write' });
   }
   const flagVersion = opts.kernelVersion !== undefined ? parseKernelVersion(opts.kernelVersion, '--kernel-version') : undefined;
   if (opts.kernelSource) {
@@ -144,6 +151,9 @@ export async function runValidate(opts: ValidateOptions): Promise<ValidateReport
     });
   }
 
+  // Where the kernel's reader changed between versions, read the fragments as this kernel does.
+  for (let i = 0; i < fragments.length; i++) fragments[i] = parseFragment(texts.get(fragments[i].file) ?? '', fragments[i].file, version);
+
   // The final config: resolved with the tree, or the given .config, or none (rule tables only).
   let config: ParsedFragment | undefined;
   let tree: KernelKnowledge | undefined;
@@ -151,7 +161,8 @@ export async function runValidate(opts: ValidateOptions): Promise<ValidateReport
   let mode: ValidateReport['mode'] = 'fragments';
   if (opts.kernelSource && kconfig) {
     const pending = kconfig.resolveWithKernel({
-      tree: opts.kernelSource, arch, fragments, cacheDir: opts.cacheDir,
+      tree: opts.kernelSource, arch, cacheDir: opts.cacheDir,
+      fragments: fragments.map((f) => ({ file: f.file, text: texts.get(f.file) ?? '' })),
       baseConfig: fullConfig ? { text: texts.get(fullConfig.file) ?? '', file: fullConfig.file } : undefined,
     });
     // Read the Kconfig files while the kernel's conf runs.
@@ -159,6 +170,7 @@ export async function runValidate(opts: ValidateOptions): Promise<ValidateReport
     // parallel with conf, rather than after it.
     const knowledge = kconfig.lazyTreeKnowledge(opts.kernelSource, arch, { eager: fragments.some((f) => f.entries.length > 0) });
     const resolved = await pending;
+    if (opts.writeConfig) writeAtomic(path.resolve(opts.writeConfig), resolved.text, 0o644);
     config = resolved.config;
     tree = knowledge;
     mode = 'kernel-source';
@@ -208,9 +220,12 @@ export async function runValidate(opts: ValidateOptions): Promise<ValidateReport
       checks: evaluation.checks.length,
       failedChecks: evaluation.checks.filter((c) => c.findings.some((f) => failsRun(f, werror))).length,
       exitCode: failing ? 1 : 0,
+      lines: { asked: evaluation.lines.asked, checked: evaluation.lines.checked, unchecked: evaluation.lines.unchecked.length },
+      verdict: failing ? 'fail' : evaluation.lines.unchecked.length > 0 ? 'unverified' : 'pass',
     },
     checks: evaluation.checks.map((c) => ({ id: c.id, class: c.class, title: c.title, status: c.findings.some((f) => failsRun(f, werror)) ? 'fail' : 'pass', findings: c.findings.length })),
     findings: evaluation.findings,
+    unchecked: evaluation.lines.unchecked,
   };
 }
 

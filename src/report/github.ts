@@ -1,5 +1,5 @@
 import type { Finding } from '../kernel/check.js';
-import { findingLocation, type ValidateReport } from './types.js';
+import { findingLocation, UNCHECKED_HOW, type ValidateReport } from './types.js';
 
 // Workflow command escaping: data escapes % CR LF; properties also escape : and ,.
 const escData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
@@ -26,7 +26,14 @@ function annotation(f: Finding): string {
 export function renderGithub(report: ValidateReport): string {
   const lines = report.findings.map(annotation);
   const s = report.summary;
-  lines.push(`kdump-layer validate: ${report.target.arch} ${report.target.kernelVersion}: ${s.errors} error(s), ${s.warnings} warning(s), ${s.infos} note(s)`);
+  if (report.unchecked.length > 0) {
+    // One notice, not one per line: GitHub shows only the first few annotations of a step.
+    const first = report.unchecked[0];
+    const body = [`${s.lines.unchecked} of ${s.lines.asked} line(s) cannot be checked without the kernel's Kconfig:`,
+      ...report.unchecked.map((u) => `${u.file}:${u.line} ${u.requested}`), UNCHECKED_HOW].join('\n');
+    lines.push(`::notice file=${escProp(first.file)},line=${first.line},title=${escProp('kdump-layer: not verified')}::${escData(body)}`);
+  }
+  lines.push(`kdump-layer validate: ${report.target.arch} ${report.target.kernelVersion}: ${s.verdict === 'unverified' ? 'NOT VERIFIED: ' : ''}${s.errors} error(s), ${s.warnings} warning(s), ${s.infos} note(s); ${s.lines.checked} line(s) checked, ${s.lines.unchecked} cannot be checked without the kernel's Kconfig`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -1,4 +1,4 @@
-import { failsRun, findingLocation, type ValidateReport } from './types.js';
+import { failsRun, findingLocation, UNCHECKED_HOW, type ValidateReport } from './types.js';
 
 /**
  * Characters XML 1.0 cannot carry at all, even escaped: control characters but tab, LF and
@@ -43,11 +43,21 @@ export function renderJunit(report: ValidateReport): string {
     }
     cases.push(`    <testcase classname="kdump-layer.validate.${attr(c.class)}" name="${attr(`${c.id}: ${c.title}`)}">${body}${body ? '\n    ' : ''}</testcase>`);
   }
+  // Lines the tables cannot judge are one skipped case: not failed, and not passed either.
+  const skipped = report.unchecked.length > 0 ? 1 : 0;
+  if (skipped) {
+    const u = report.summary.lines;
+    const list = report.unchecked.map((x) => `${x.file}:${x.line} ${x.requested}: ${x.reason}`).join('\n');
+    cases.push(`    <testcase classname="kdump-layer.validate.unchecked" name="unchecked: lines that cannot be checked without the kernel's Kconfig">
+      <skipped message="${attr(`${u.unchecked} of ${u.asked} line(s) cannot be checked without the kernel's Kconfig; ${UNCHECKED_HOW}`)}">${esc(list)}</skipped>
+    </testcase>`);
+  }
+  const tests = report.checks.length + skipped;
   const name = `kdump-layer validate (${report.target.arch} ${report.target.kernelVersion})`;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="kdump-layer" tests="${report.checks.length}" failures="${failures}">`,
-    `  <testsuite name="${attr(name)}" tests="${report.checks.length}" failures="${failures}" errors="0" skipped="0">`,
+    `<testsuites name="kdump-layer" tests="${tests}" failures="${failures}" skipped="${skipped}">`,
+    `  <testsuite name="${attr(name)}" tests="${tests}" failures="${failures}" errors="0" skipped="${skipped}">`,
     ...cases,
     '  </testsuite>',
     '</testsuites>',

@@ -1,5 +1,5 @@
 import type { Finding } from '../kernel/check.js';
-import { findingLocation, type ValidateReport } from './types.js';
+import { findingLocation, UNCHECKED_HOW, type ValidateReport } from './types.js';
 
 export interface TextOptions {
   /** ANSI colour; the command turns it on only for a TTY without NO_COLOR. */
@@ -42,8 +42,16 @@ export function renderText(report: ValidateReport, opts: TextOptions): string {
     out.push('');
   }
   const s = report.summary;
-  const verdict = s.exitCode === 0 ? paint('32;1', 'PASS') : paint('31;1', 'FAIL');
-  out.push(`${verdict}: ${s.errors} error(s), ${s.warnings} warning(s), ${s.infos} note(s); ${s.checks - s.failedChecks}/${s.checks} checks passed${report.werror ? ' (--werror: warnings fail)' : ''}`);
+  if (report.unchecked.length > 0) {
+    out.push(paint('1', `CANNOT BE CHECKED without the kernel's Kconfig: ${s.lines.unchecked} of ${s.lines.asked} line(s)`));
+    const shown = report.unchecked.slice(0, 20);
+    for (const u of shown) out.push(`  ${u.file}:${u.line}  ${u.requested}`);
+    if (report.unchecked.length > shown.length) out.push(`  … and ${report.unchecked.length - shown.length} more (--format json lists them all, with why)`);
+    out.push(`  ${UNCHECKED_HOW}`);
+    out.push('');
+  }
+  const verdict = s.verdict === 'pass' ? paint('32;1', 'PASS') : s.verdict === 'fail' ? paint('31;1', 'FAIL') : paint('33;1', 'NOT VERIFIED');
+  out.push(`${verdict}: ${s.errors} error(s), ${s.warnings} warning(s), ${s.infos} note(s); ${s.checks - s.failedChecks}/${s.checks} checks passed; lines: ${s.lines.checked} checked, ${s.lines.unchecked} cannot be checked without the kernel's Kconfig${report.werror ? ' (--werror: warnings fail)' : ''}`);
   return `${out.join('\n')}\n`;
 }
 

@@ -1,4 +1,4 @@
-import type { CheckResult, Finding } from '../kernel/check.js';
+import type { CheckResult, Finding, UncheckedLine } from '../kernel/check.js';
 
 export type ReportFormat = 'text' | 'json' | 'junit' | 'github';
 export const REPORT_FORMATS: readonly ReportFormat[] = ['text', 'json', 'junit', 'github'];
@@ -19,10 +19,21 @@ export interface ValidateReport {
   inputs: { file: string; kind: 'fragment' | 'config' | 'base-config'; entries: number }[];
   kernelSource?: { path: string; version: string; steps: string[] };
   werror: boolean;
-  summary: { errors: number; warnings: number; infos: number; checks: number; failedChecks: number; exitCode: 0 | 1 };
+  summary: {
+    errors: number; warnings: number; infos: number; checks: number; failedChecks: number; exitCode: 0 | 1;
+    /** Lines that ask for a value; `unchecked` of them need the kernel's Kconfig to judge. */
+    lines: { asked: number; checked: number; unchecked: number };
+    /** pass only when nothing fails and every line was checked; unverified when lines are unchecked. */
+    verdict: 'pass' | 'fail' | 'unverified';
+  };
   checks: (Omit<CheckResult, 'findings'> & { findings: number })[];
   findings: Finding[];
+  /** The lines that cannot be checked without the kernel's Kconfig, and why. */
+  unchecked: UncheckedLine[];
 }
+
+/** How to learn what the unchecked lines do. */
+export const UNCHECKED_HOW = 'to check them, pass --kernel-source <Linux tree> (runs the kernel\'s own Kconfig) or --config <the build\'s final .config> (the layer\'s in-build check does that inside BitBake)';
 
 export function findingLocation(f: Finding): string {
   if (!f.file) return '-';

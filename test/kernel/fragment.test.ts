@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { parseKernelVersion } from '../../src/kernel/version.js';
 import { parseFragment, printFragment, type FragmentEntry, type KconfigValue } from '../../src/kernel/fragment.js';
 
 describe('kernel fragment printer and parser', () => {
@@ -78,7 +79,8 @@ describe('kernel fragment printer and parser', () => {
   });
 
   // Every malformed input, with the message and fix it must produce.
-  const cases: { line: string; code: string; severity: 'error' | 'warning'; message: RegExp; fix: RegExp; kept?: boolean }[] = [
+  // Each was checked against the kernel's own reader: test/validate/kernel-reads.test.ts runs conf on these lines.
+  const cases: { line: string; code: string; severity: 'error' | 'warning' | 'info'; message: RegExp; fix: RegExp; kept?: boolean; version?: string }[] = [
     { line: '#CONFIG_FOO is not set', code: 'not-set-variant', severity: 'error', message: /plain comment/, fix: /'# CONFIG_FOO is not set'/ },
     { line: '# CONFIG_FOO  is not set', code: 'not-set-variant', severity: 'error', message: /plain comment/, fix: /'# CONFIG_FOO is not set'/ },
     { line: '#  CONFIG_FOO is not set', code: 'not-set-variant', severity: 'error', message: /plain comment/, fix: /'# CONFIG_FOO is not set'/ },
@@ -87,27 +89,34 @@ describe('kernel fragment printer and parser', () => {
     { line: '# CONFIG_FOO is unset', code: 'not-set-variant', severity: 'error', message: /reads it as a comment/, fix: /is not set/ },
     { line: '# CONFIG_FOO=y', code: 'commented-assignment', severity: 'warning', message: /commented-out/, fix: /remove the '#'/ },
     { line: '# CONFIG_FOO=n', code: 'commented-assignment', severity: 'warning', message: /commented-out/, fix: /'# CONFIG_FOO is not set'/ },
-    { line: '# CONFIG_FOO is not set # off', code: 'trailing-text', severity: 'warning', message: /after "is not set"/, fix: /alone/, kept: true },
-    { line: 'CONFIG_FOO = y', code: 'whitespace', severity: 'error', message: /drops the line/, fix: /CONFIG_FOO=y/ },
+    { line: '# CONFIG_FOO is not set # off', code: 'trailing-text', severity: 'info', message: /after "is not set"/, fix: /alone/, kept: true, version: '6.1' },
+    { line: '# CONFIG_FOO is not set # off', code: 'trailing-text', severity: 'error', message: /from Linux 6\.8 .* ignores this one/, fix: /alone/, version: '6.12' },
+    { line: 'CONFIG_FOO = y', code: 'whitespace', severity: 'error', message: /ignores the line/, fix: /CONFIG_FOO=y/ },
+    { line: 'CONFIG_FOO= y', code: 'whitespace', severity: 'error', message: /space after '='/, fix: /CONFIG_FOO=y/ },
     { line: '  CONFIG_FOO=y', code: 'whitespace', severity: 'error', message: /whitespace/, fix: /CONFIG_FOO=y/ },
     { line: 'FOO=y', code: 'missing-prefix', severity: 'error', message: /no CONFIG_ prefix/, fix: /CONFIG_FOO=y/ },
     { line: 'config_foo=y', code: 'missing-prefix', severity: 'error', message: /no CONFIG_ prefix/, fix: /CONFIG_FOO=y/ },
     { line: 'CONFIG_FOO="abc', code: 'bad-quoting', severity: 'error', message: /no closing quote/, fix: /close the string/ },
-    { line: 'CONFIG_FOO="a"b"', code: 'bad-quoting', severity: 'error', message: /after the closing quote/, fix: /escape quotes/ },
+    { line: 'CONFIG_FOO="a"b"', code: 'bad-quoting', severity: 'warning', message: /the value is "a" and 'b"' is ignored/, fix: /escape quotes/, kept: true },
     { line: "CONFIG_FOO='abc'", code: 'bad-quoting', severity: 'error', message: /single quotes/, fix: /CONFIG_FOO="abc"/ },
-    { line: 'CONFIG_FOO="abc" # why', code: 'trailing-text', severity: 'warning', message: /after the closing quote/, fix: /own line/, kept: true },
+    { line: 'CONFIG_FOO="abc" # why', code: 'trailing-text', severity: 'info', message: /after the closing quote/, fix: /own line/, kept: true },
     { line: 'CONFIG_FOO=', code: 'empty-value', severity: 'error', message: /empty value/, fix: /CONFIG_FOO=""/ },
-    { line: 'CONFIG_FOO=yes', code: 'bad-value', severity: 'error', message: /not a Kconfig value/, fix: /CONFIG_FOO=y$/ },
+    { line: 'CONFIG_FOO=yes', code: 'first-letter', severity: 'info', message: /first letter: 'yes' is y/, fix: /CONFIG_FOO=y$/, kept: true },
+    { line: 'CONFIG_FOO=module', code: 'first-letter', severity: 'info', message: /'module' is m/, fix: /CONFIG_FOO=m$/, kept: true },
+    { line: 'CONFIG_FOO=no', code: 'first-letter', severity: 'info', message: /'no' is n/, fix: /'# CONFIG_FOO is not set'/, kept: true },
+    { line: 'CONFIG_FOO=m CONFIG_BAR=y', code: 'two-settings', severity: 'error', message: /reads CONFIG_FOO=m .* CONFIG_BAR is not set by it/, fix: /own line: CONFIG_FOO=m, then CONFIG_BAR=y/, kept: true },
+    { line: 'CONFIG_FOO=myhost', code: 'unquoted-string', severity: 'warning', message: /reads it as m .* ignores the line if it is a string/, fix: /CONFIG_FOO="myhost"/, kept: true },
+    { line: 'CONFIG_FOO=64 # cpus', code: 'trailing-text', severity: 'error', message: /rejects an int or hex value .*'64 # cpus' invalid/, fix: /CONFIG_FOO=64 and/ },
     { line: 'CONFIG_FOO=off', code: 'bad-value', severity: 'error', message: /not a Kconfig value/, fix: /'# CONFIG_FOO is not set'/ },
     { line: 'CONFIG_FOO=Y', code: 'bad-value', severity: 'error', message: /upper case/, fix: /CONFIG_FOO=y/ },
-    { line: 'CONFIG_FOO=1000abc', code: 'bad-value', severity: 'error', message: /hex number without 0x/, fix: /CONFIG_FOO=0x1000abc/ },
+    { line: 'CONFIG_FOO=1000abc', code: 'bad-value', severity: 'info', message: /no 0x: Kconfig reads it as 0x1000abc for a hex symbol/, fix: /CONFIG_FOO=0x1000abc/, kept: true },
     { line: 'CONFIG_FOO=-kdump', code: 'unquoted-string', severity: 'error', message: /double quotes/, fix: /CONFIG_FOO="-kdump"/ },
-    { line: 'CONFIG_FOO=y # on', code: 'trailing-text', severity: 'warning', message: /text after the value/, fix: /CONFIG_FOO=y/, kept: true },
+    { line: 'CONFIG_FOO=y # on', code: 'trailing-text', severity: 'info', message: /first letter and ignores the rest/, fix: /CONFIG_FOO=y/, kept: true },
     { line: 'just some words', code: 'malformed', severity: 'error', message: /not a Kconfig line/, fix: /comments with #/ },
   ];
   for (const c of cases) {
-    it(`flags ${JSON.stringify(c.line)} as ${c.code} with its fix`, () => {
-      const p = parseFragment(`CONFIG_OK=y\n${c.line}\n`, 'bad.cfg');
+    it(`flags ${JSON.stringify(c.line)}${c.version ? ` (Linux ${c.version})` : ''} as ${c.code} with its fix`, () => {
+      const p = parseFragment(`CONFIG_OK=y\n${c.line}\n`, 'bad.cfg', c.version ? parseKernelVersion(c.version) : undefined);
       expect(p.problems, JSON.stringify(p.problems)).to.have.length(1);
       const [problem] = p.problems;
       expect(problem).to.include({ file: 'bad.cfg', line: 2, code: c.code, severity: c.severity, raw: c.line });
@@ -117,15 +126,15 @@ describe('kernel fragment printer and parser', () => {
     });
   }
 
-  it('ignores a UTF-8 byte order mark before the first line', () => {
-    const p = parseFragment('\uFEFFCONFIG_A=y\n', 'bom.cfg');
-    expect(p.problems).to.deep.equal([]);
-    expect(p.entries.map((e) => e.symbol)).to.deep.equal(['A']);
+  it('says a first line behind a UTF-8 byte order mark is not read (Kconfig: "unexpected data")', () => {
+    const p = parseFragment('\uFEFFCONFIG_A=y\nCONFIG_B=y\n', 'bom.cfg');
+    expect(p.problems.map((x) => [x.code, x.severity, x.line])).to.deep.equal([['byte-order-mark', 'error', 1]]);
+    expect(p.entries.map((e) => e.symbol)).to.deep.equal(['B']);
   });
 
-  it('flags DOS line endings once per file', () => {
+  it('notes DOS line endings once per file, as harmless: Kconfig strips the CR', () => {
     const p = parseFragment('CONFIG_A=y\r\nCONFIG_B="x"\r\n', 'dos.cfg');
-    expect(p.problems.map((x) => [x.code, x.line])).to.deep.equal([['crlf', 1]]);
+    expect(p.problems.map((x) => [x.code, x.severity, x.line])).to.deep.equal([['crlf', 'info', 1]]);
     expect(p.entries.map((e) => e.value)).to.deep.equal([{ kind: 'y' }, { kind: 'string', value: 'x' }]);
   });
 });

@@ -18,14 +18,19 @@ describe('Kconfig expressions and merging', () => {
   ];
   for (const [expr, want] of cases) it(`${expr} is ${['n', 'm', 'y'][want]}`, () => expect(evalExpr(expr, config)).to.equal(want));
 
-  it('merges like merge_config.sh: a fragment line replaces the base line for that symbol, later fragments win', () => {
-    const base = '#\n# Linux/x86 6.1.0 Kernel Configuration\n#\nCONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C="x"\n';
-    const f1 = parseFragment('CONFIG_B=y\nCONFIG_C="y"\n', 'f1.cfg');
-    const f2 = parseFragment('# CONFIG_A is not set\nCONFIG_C="z"\n', 'f2.cfg');
+  it('merges like merge_config.sh: a fragment line removes every base line for its symbol, then the fragment is appended verbatim', () => {
+    const base = '#\n# Linux/x86 6.1.0 Kernel Configuration\n#\nCONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C="x"\nCONFIG_KEXEC=y\nCONFIG_KEXEC_FILE=y\n';
+    const f1 = { text: 'CONFIG_B=y\nCONFIG_C="y"\n' };
+    // An invalid value still removes the base line (Kconfig then falls back to the default);
+    // a commented-out or space-broken line does not.
+    const f2 = { text: '# CONFIG_A is not set\nCONFIG_C="z"\nCONFIG_KEXEC=Y\n# CONFIG_KEXEC_FILE=n\n' };
+    expect(mergeConfig(base, [f1, f2])).to.equal([
+      '#', '# Linux/x86 6.1.0 Kernel Configuration', '#', 'CONFIG_KEXEC_FILE=y', '',
+      'CONFIG_B=y', '',
+      '# CONFIG_A is not set', 'CONFIG_C="z"', 'CONFIG_KEXEC=Y', '# CONFIG_KEXEC_FILE=n', '',
+    ].join('\n'));
     const merged = parseFragment(mergeConfig(base, [f1, f2]), 'merged');
-    expect(merged.entries.map((e) => [e.symbol, e.value])).to.deep.equal([
-      ['B', y], ['C', { kind: 'string', value: 'z' }], ['A', { kind: 'n' }],
-    ]);
+    expect(merged.entries.map((e) => [e.symbol, e.value])).to.deep.equal([['KEXEC_FILE', y], ['B', y], ['A', { kind: 'n' }], ['C', { kind: 'string', value: 'z' }]]);
   });
 });
 

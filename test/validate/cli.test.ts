@@ -79,13 +79,65 @@ describe('kdump-layer validate (CLI)', () => {
     expect(sysrq).to.include({ file: b, line: 2, severity: 'warning' });
   });
 
+  it('without a tree: says which lines it cannot check, in every format, and never calls the fragment clean', function () {
+    this.timeout(120000); // six CLI runs
+    const { dir, cleanup } = tempDir();
+    try {
+      const cfg = path.join(dir, 'usb.cfg');
+      // KEXEC and CRASH_DUMP are known facts; the USB and btrfs lines depend on Kconfig the tables do not hold.
+      fs.writeFileSync(cfg, 'CONFIG_KEXEC=y\nCONFIG_CRASH_DUMP=y\nCONFIG_USB_SERIAL_FTDI_SIO=y\nCONFIG_BTRFS_FS=m\n');
+      const args = [cfg, '--arch', 'x86_64', '--kernel-version', '6.1'];
+      const { code, report } = json(args);
+      expect(code).to.equal(0);
+      expect(report.summary.verdict).to.equal('unverified');
+      expect(report.summary.lines).to.deep.equal({ asked: 4, checked: 2, unchecked: 2 });
+      expect(report.unchecked.map((u: { line: number; symbol: string }) => [u.line, u.symbol])).to.deep.equal([[3, 'USB_SERIAL_FTDI_SIO'], [4, 'BTRFS_FS']]);
+      expect(report.unchecked[0].reason).to.match(/depends on its dependencies, prompt and selects in the kernel's Kconfig/);
+      const text = runCli(['validate', ...args]);
+      expect(text.stdout).to.match(/CANNOT BE CHECKED without the kernel's Kconfig: 2 of 4 line\(s\)/).and.contain(`${cfg}:3  CONFIG_USB_SERIAL_FTDI_SIO=y`)
+        .and.match(/--kernel-source <Linux tree>.*--config <the build's final \.config>/).and.match(/^NOT VERIFIED: 0 error\(s\).*lines: 2 checked, 2 cannot be checked/m);
+      expect(text.stdout).to.not.match(/^PASS/m);
+      const junit = runCli(['validate', ...args, '--format', 'junit']);
+      expect(junit.stdout).to.match(/<testsuite [^>]*skipped="1">/).and.match(/<skipped message="2 of 4 line\(s\) cannot be checked/);
+      const gh = runCli(['validate', ...args, '--format', 'github']);
+      expect(gh.stdout).to.contain(`::notice file=${cfg.replace(/:/g, '%3A').replace(/,/g, '%2C')},line=3,title=kdump-layer%3A not verified::2 of 4 line(s) cannot be checked`);
+      expect(gh.stdout).to.match(/NOT VERIFIED: 0 error\(s\).*2 line\(s\) checked, 2 cannot be checked without the kernel's Kconfig/);
+      // With the build's final .config every line is checked.
+      const config = path.join(dir, '.config');
+      fs.writeFileSync(config, '#\n# Linux/x86 6.1.0 Kernel Configuration\n#\nCONFIG_X86_64=y\nCONFIG_KEXEC=y\nCONFIG_CRASH_DUMP=y\nCONFIG_BTRFS_FS=m\n');
+      const withConfig = json([cfg, '--config', config]);
+      expect(withConfig.report.summary.lines.unchecked).to.equal(0);
+      expect(withConfig.report.findings.filter((f: F) => f.class === 'not-in-effect').map((f: F) => f.symbol)).to.deep.equal(['USB_SERIAL_FTDI_SIO']);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('without a tree: "is not set" for a prompt that needs EXPERT, and for a symbol a set option selects, is flagged', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const cfg = path.join(dir, 'off.cfg');
+      fs.writeFileSync(cfg, 'CONFIG_KEXEC=y\n# CONFIG_KEXEC_CORE is not set\n# CONFIG_PROC_FS is not set\n# CONFIG_KALLSYMS is not set\n');
+      const { report } = json([cfg, '--arch', 'x86_64', '--kernel-version', '6.1']);
+      const by = (s: string) => report.findings.find((f: F) => f.symbol === s && f.class === 'not-in-effect');
+      expect(by('KEXEC_CORE')).to.include({ check: 'selected', severity: 'error', line: 2 });
+      expect(by('KEXEC_CORE').message).to.match(/CONFIG_KEXEC selects CONFIG_KEXEC_CORE/);
+      expect(by('PROC_FS')).to.include({ check: 'expert-only', line: 3 });
+      expect(by('KALLSYMS').message).to.match(/prompt only with CONFIG_EXPERT=y/);
+    } finally {
+      cleanup();
+    }
+  });
+
   it('every malformed line reaches the report with file:line, and fails the run', () => {
     const { code, report } = json([path.join(fixtures, 'malformed.cfg'), '--arch', 'x86_64', '--kernel-version', '6.6']);
     expect(code).to.equal(1);
     const syntax: F[] = report.findings.filter((f: F) => f.class === 'syntax');
     expect(syntax.map((f) => [f.check, f.line])).to.deep.equal([
-      ['not-set-variant', 2], ['whitespace', 3], ['bad-quoting', 4], ['bad-value', 5], ['unquoted-string', 6], ['missing-prefix', 7], ['type', 8],
+      ['not-set-variant', 2], ['whitespace', 3], ['bad-quoting', 4], ['first-letter', 5], ['unquoted-string', 6], ['missing-prefix', 7], ['type', 8],
     ]);
+    // Kconfig reads 'yes' as y: a note, not an error, and the value counts as y.
+    expect(syntax.find((f) => f.line === 5)).to.include({ severity: 'info' });
     for (const f of syntax) expect(f.fix).to.be.a('string').and.not.equal('');
   });
 
@@ -126,10 +178,12 @@ describe('kdump-layer validate (CLI)', () => {
     expect(r.code).to.equal(1);
     const { report } = json([seed, '--arch', 'x86_64', '--kernel-version', '6.1']);
     const cases = r.stdout.match(/<testcase /g) ?? [];
+    // One case per check (every seed line is in the fact tables: no skipped case for unchecked lines).
+    expect(report.unchecked).to.deep.equal([]);
     expect(cases.length).to.equal(report.checks.length);
     const failures = (r.stdout.match(/<failure /g) ?? []).length;
     expect(failures).to.equal(report.summary.failedChecks).and.equal(2);
-    expect(r.stdout).to.match(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="kdump-layer" tests="\d+" failures="2">/);
+    expect(r.stdout).to.match(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="kdump-layer" tests="\d+" failures="2" skipped="0">/);
     expect(r.stdout).to.contain('name="symbol:CONFIG_HIGHMEM4G: CONFIG_HIGHMEM4G=y');
   });
 
