@@ -177,7 +177,8 @@ export function parseCrashOutput(stdout: string, stderr = ''): CrashFacts {
   if (version) facts.crashVersion = version[1];
   if (sys.DATE) facts.date = sys.DATE;
   if (sys.UPTIME) facts.uptime = sys.UPTIME;
-  if (sys.PANIC) facts.panic = sys.PANIC.replace(/^"(.*)"$/, '$1').replace(/\\n$/, '').trim();
+  // PANIC: "Oops: 0000 [#1] PREEMPT SMP NOPTI" (check log for details)
+  if (sys.PANIC) facts.panic = (/^"(.*)"/.exec(sys.PANIC)?.[1] ?? sys.PANIC).replace(/\\n$/, '').trim();
   if (bt.task) facts.task = bt.task;
   if (taintLine) {
     const mask = Number(taintLine[1]);

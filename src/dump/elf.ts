@@ -11,7 +11,7 @@ export const PT_NOTE = 4;
 const SHT_SYMTAB = 2;
 const SHT_NOTE = 7;
 
-export interface ElfSection { name: string; type: number; offset: number; size: number; addr: number; link: number; entsize: number }
+export interface ElfSection { name: string; type: number; offset: number; size: number; addr: number; link: number; entsize: number; /** exact: kernel addresses exceed 2^53 */ addrBig: bigint }
 export interface ElfSegment { type: number; offset: number; filesz: number; vaddr: number; paddr: number; memsz: number }
 export interface ElfNote { name: string; type: number; desc: Buffer }
 
@@ -58,6 +58,7 @@ export class Elf {
   u16(b: Buffer, o: number): number { return this.le ? b.readUInt16LE(o) : b.readUInt16BE(o); }
   u32(b: Buffer, o: number): number { return this.le ? b.readUInt32LE(o) : b.readUInt32BE(o); }
   u64(b: Buffer, o: number): number { return Number(this.le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o)); }
+  big(b: Buffer, o: number): bigint { return this.le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o); }
   addr(b: Buffer, o: number): number { return this.is64 ? this.u64(b, o) : this.u32(b, o); }
 
   private header(): Buffer { return this.r.read(0, 64); }
@@ -98,8 +99,8 @@ export class Elf {
     for (let i = 0; i < shnum && (i + 1) * shentsize <= table.length; i++) {
       const s = table.subarray(i * shentsize);
       raw.push(this.is64
-        ? { name: '', nameOff: this.u32(s, 0), type: this.u32(s, 4), addr: this.u64(s, 16), offset: this.u64(s, 24), size: this.u64(s, 32), link: this.u32(s, 40), entsize: this.u64(s, 56) }
-        : { name: '', nameOff: this.u32(s, 0), type: this.u32(s, 4), addr: this.u32(s, 12), offset: this.u32(s, 16), size: this.u32(s, 20), link: this.u32(s, 24), entsize: this.u32(s, 36) });
+        ? { name: '', nameOff: this.u32(s, 0), type: this.u32(s, 4), addr: this.u64(s, 16), addrBig: this.big(s, 16), offset: this.u64(s, 24), size: this.u64(s, 32), link: this.u32(s, 40), entsize: this.u64(s, 56) }
+        : { name: '', nameOff: this.u32(s, 0), type: this.u32(s, 4), addr: this.u32(s, 12), addrBig: BigInt(this.u32(s, 12)), offset: this.u32(s, 16), size: this.u32(s, 20), link: this.u32(s, 24), entsize: this.u32(s, 36) });
     }
     const strs = raw[shstrndx] ? this.r.read(raw[shstrndx].offset, raw[shstrndx].size) : Buffer.alloc(0);
     for (const s of raw) {
@@ -139,11 +140,11 @@ export class Elf {
     const syms = this.r.read(symtab.offset, symtab.size);
     for (let o = 0; o + ent <= syms.length; o += ent) {
       if (!nameOffs.has(this.u32(syms, o))) continue;
-      const value = this.is64 ? this.u64(syms, o + 8) : this.u32(syms, o + 4);
+      const value = this.is64 ? this.big(syms, o + 8) : BigInt(this.u32(syms, o + 4));
       const shndx = this.is64 ? this.u16(syms, o + 6) : this.u16(syms, o + 14);
       const sec = this.sections()[shndx];
       if (!sec || sec.type === 8 /* NOBITS */) return undefined;
-      return this.r.read(sec.offset + (value - sec.addr), maxLength);
+      return this.r.read(sec.offset + Number(value - sec.addrBig), maxLength);
     }
     return undefined;
   }
