@@ -164,7 +164,8 @@ export function parseCrashOutput(stdout: string, stderr = ''): CrashFacts {
   check('sys', 'sys', Object.keys(sys).length > 0);
   const bt = parseBacktrace(get('bt'));
   check('bt', 'bt', bt.frames.length > 0);
-  const fullLog = parseLog(get('log'));
+  const logErrors = new Set(errorLines(get('log')));
+  const fullLog = parseLog(get('log').filter((l) => !logErrors.has(l)));
   check('log', 'log', fullLog.length > 0);
   moduleFromLog(bt.frames, fullLog);
   const taintLine = get('taint').map((l) => /^\$\d+ = (0x[0-9a-f]+|\d+)/.exec(l)).find(Boolean);

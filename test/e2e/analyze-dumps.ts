@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
-  buildInitramfs, cacheDir, ensureKernel, extractFromDisk, Guest, makeDisk, runMarker, scenario, sh,
+  buildInitramfs, cacheDir, ensureKernel, extractFromDisk, Guest, makeDisk, opsKdumpPath, runMarker, scenario, sh,
   type Initramfs, type Kernel,
 } from './harness.js';
 
@@ -190,10 +190,12 @@ async function crashOnce(kernel: Kernel, initramfs: Initramfs, name: string, cra
  */
 export async function makeAnalyzeDumps(): Promise<AnalyzeDumps> {
   const kernel = ensureKernel();
-  const initramfs = buildInitramfs(kernel);
   const ko = buildOopsModule(kernel);
   const vmlinux = ensureDebugVmlinux(kernel);
-  const key = crypto.createHash('sha256').update(path.basename(initramfs.path)).update(fs.readFileSync(ko)).update(ANALYZE_CONF).digest('hex').slice(0, 12);
+  // Keyed on what shapes the dumps (kernel, runtime, module, configuration), not on the host's
+  // busybox flavour, so a dump made once is reused while iterating on the parser.
+  const key = crypto.createHash('sha256').update(kernel.release).update(fs.readFileSync(opsKdumpPath)).update(fs.readFileSync(ko)).update(ANALYZE_CONF)
+    .digest('hex').slice(0, 12);
   const work = path.join(analyzeCache, `dumps-${key}`);
   const manifest = path.join(work, 'manifest.json');
   if (fs.existsSync(manifest)) {
@@ -202,6 +204,7 @@ export async function makeAnalyzeDumps(): Promise<AnalyzeDumps> {
   }
   fs.rmSync(work, { recursive: true, force: true });
   fs.mkdirSync(work, { recursive: true });
+  const initramfs = buildInitramfs(kernel);
   const t0 = Date.now();
   const koBytes = fs.readFileSync(ko);
   const dumps = await Promise.all([

@@ -1,0 +1,197 @@
+import { expect } from 'chai';
+import { Ajv } from 'ajv';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { makeAnalyzeDumps, OOPS_FUNCTION, OOPS_MODULE, type AnalyzeDumps } from '../e2e/analyze-dumps.js';
+import { renderHtml } from '../../src/analyze/report/html.js';
+import { renderMarkdown } from '../../src/analyze/report/markdown.js';
+import { renderText } from '../../src/analyze/report/text.js';
+import type { AnalyzeSummary } from '../../src/analyze/analyze.js';
+import type { AnalyzeReport } from '../../src/analyze/types.js';
+import { repoRoot, runCli, tempDir } from '../helpers/cli.js';
+import { makeFakeVmlinux } from '../helpers/vmlinux.js';
+
+/**
+ * analyze on real dumps: Debian's 6.1 kernel crashed under QEMU by `echo c` twice (two boots)
+ * and by a NULL dereference in an out-of-tree module, saved by the runtime as archives, read
+ * with Debian's -dbg vmlinux by the real crash(8). The dumps are made once (before) and every
+ * assertion runs over them; crash runs once per dump, in the one directory analysis.
+ */
+describe('analyze on real crash dumps @slow', function () {
+  this.timeout(60 * 60 * 1000);
+  let d: AnalyzeDumps;
+  let t: ReturnType<typeof tempDir>;
+  let build: string;
+  let stripped: string;
+  let summary: AnalyzeSummary;
+  let summaryCode: number;
+  const byName = new Map<string, AnalyzeReport>();
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  const validate = ajv.compile(JSON.parse(fs.readFileSync(path.join(repoRoot, 'schemas/analyze-report.schema.json'), 'utf8')));
+
+  before(async () => {
+    const t0 = Date.now();
+    d = await makeAnalyzeDumps();
+    const setup = (Date.now() - t0) / 1000;
+    t = tempDir('kdump-layer-analyze-e2e-');
+    // A build directory shaped like BitBake's: the -dbg vmlinux where kernel.bbclass keeps it,
+    // a stripped copy in deploy/images (as the image deploys it): analyze must take the first.
+    build = path.join(t.dir, 'build');
+    const kdir = path.join(build, 'tmp/work/qemux86_64-poky-linux/linux-yocto/6.1-r0/package/boot');
+    fs.mkdirSync(kdir, { recursive: true });
+    fs.linkSync(d.vmlinux.path, path.join(kdir, `vmlinux-${d.kernel.release}`));
+    stripped = path.join(build, `tmp/deploy/images/qemux86-64/vmlinux-${d.kernel.release}`);
+    fs.mkdirSync(path.dirname(stripped), { recursive: true });
+    const s = spawnSync('strip', ['--strip-debug', '-o', stripped, d.vmlinux.path], { encoding: 'utf8' });
+    if (s.status !== 0) throw new Error(`strip: ${s.stderr}`);
+    fs.mkdirSync(path.join(build, 'conf'));
+    fs.writeFileSync(path.join(build, 'conf/local.conf'), 'MACHINE = "qemux86-64"\n');
+
+    const dumps = path.join(t.dir, 'dumps');
+    fs.mkdirSync(dumps);
+    for (const x of d.dumps) fs.copyFileSync(x.archive, path.join(dumps, path.basename(x.archive)));
+    // A truncated copy, as a broken scp leaves it: listed as not analyzable, with the reason.
+    const first = fs.readFileSync(d.dumps[0].archive);
+    fs.writeFileSync(path.join(dumps, 'kdump-20260101-000000-truncated.tar.gz'), first.subarray(0, Math.floor(first.length / 2)));
+
+    const t1 = Date.now();
+    const r = runCli(['analyze', dumps, '--build-dir', build, '--format', 'json', '-o', path.join(t.dir, 'summary.json')]);
+    summaryCode = r.code;
+    if (!fs.existsSync(path.join(t.dir, 'summary.json'))) throw new Error(`analyze wrote no summary (exit ${r.code}):\n${r.stderr}`);
+    summary = JSON.parse(fs.readFileSync(path.join(t.dir, 'summary.json'), 'utf8'));
+    for (const x of d.dumps) {
+      const rep = summary.reports.find((p) => p.input.source.endsWith(path.basename(x.archive)));
+      if (rep) byName.set(x.name, rep);
+    }
+    process.stderr.write(`      (dumps ready in ${setup.toFixed(0)} s: crash ${d.crashSeconds.toFixed(0)} s, -dbg download ${d.vmlinux.downloadSeconds.toFixed(0)} s + extract ${d.vmlinux.extractSeconds.toFixed(0)} s; analyze of ${d.dumps.length} dumps ${((Date.now() - t1) / 1000).toFixed(0)} s)\n`);
+  });
+  after(() => t?.cleanup());
+
+  it('analyzes every dump of the directory, lists the truncated one with the reason, and matches the schema', () => {
+    expect(validate(summary), JSON.stringify(validate.errors)).to.equal(true);
+    expect(summaryCode).to.equal(1);
+    expect(summary.reports).to.have.length(3);
+    expect(summary.unanalyzed).to.have.length(1);
+    expect(summary.unanalyzed[0].source).to.match(/truncated\.tar\.gz$/);
+    expect(summary.unanalyzed[0].reason).to.match(/corrupt or truncated archive/);
+  });
+
+  it('takes the debug vmlinux from the kernel recipe\'s package/boot, not the stripped deployed one', () => {
+    for (const r of summary.reports) {
+      expect(r.vmlinux?.layout).to.equal('kernel recipe package/boot');
+      expect(r.vmlinux?.file).to.match(/linux-yocto\/6\.1-r0\/package\/boot\/vmlinux-/);
+      expect(r.vmlinux?.buildId).to.equal(r.kernel.buildId);
+    }
+  });
+
+  it('sysrq crashes: sysrq_handle_crash in the backtrace, the run\'s marker in the log tail, kernel and image identity', () => {
+    for (const name of ['sysrq-a', 'sysrq-b']) {
+      const r = byName.get(name)!;
+      const marker = d.dumps.find((x) => x.name === name)!.marker;
+      expect(r.input.state).to.equal('complete');
+      expect(r.dump).to.include({ format: 'kdump', compression: 'lzo', dumpLevel: 31 });
+      expect(r.kernel.release).to.equal(d.kernel.release);
+      expect(r.kernel.buildId).to.match(/^[0-9a-f]{40}$/);
+      expect(r.image.buildId).to.equal(`analyze-${name}`);
+      expect(r.crash?.panic).to.match(/sysrq triggered crash/);
+      expect(r.crash?.task?.command).to.equal('init');
+      expect(r.crash?.backtrace.map((f) => f.function)).to.include('sysrq_handle_crash');
+      expect(r.crash?.log.join('\n')).to.include(marker);
+      expect(r.crash?.log.join('\n')).to.include('sysrq: Trigger a crash');
+      expect(r.crash?.taint?.flags).to.deep.equal([]);
+      expect(r.warnings).to.deep.equal([]);
+    }
+  });
+
+  it('module oops: the module\'s function faulted, the module is listed out-of-tree and unsigned, the kernel tainted O and E', () => {
+    const r = byName.get('oops')!;
+    const c = r.crash!;
+    expect(c.task?.command).to.equal('insmod');
+    const exc = c.backtrace.find((f) => f.exception);
+    expect(exc).to.include({ function: OOPS_FUNCTION, module: OOPS_MODULE });
+    const mod = c.modules.find((m) => m.name === OOPS_MODULE);
+    expect(mod).to.include({ outOfTree: true, unsigned: true, proprietary: false });
+    expect(c.modules.filter((m) => m.outOfTree).map((m) => m.name)).to.deep.equal([OOPS_MODULE]);
+    expect(c.taint?.flags.map((f) => f.letter)).to.include.members(['O', 'E']);
+    expect(c.log.join('\n')).to.include(d.dumps.find((x) => x.name === 'oops')!.marker);
+    expect(c.log.join('\n')).to.include('BUG: kernel NULL pointer dereference');
+  });
+
+  it('the two sysrq crashes share one signature, the oops has another; the table groups them', () => {
+    const a = byName.get('sysrq-a')!.signature!;
+    const b = byName.get('sysrq-b')!.signature!;
+    const o = byName.get('oops')!.signature!;
+    expect(a.hash).to.equal(b.hash);
+    expect(o.hash).to.not.equal(a.hash);
+    expect(o.frames[0]).to.equal(`${OOPS_FUNCTION} [${OOPS_MODULE}]`);
+    expect(summary.groups.map((g) => [g.signature, g.count])).to.deep.equal([[a.hash, 2], [o.hash, 1]]);
+    expect(summary.groups[0].releases).to.deep.equal([d.kernel.release]);
+  });
+
+  it('renders the same report as text, markdown and one self-contained html page', () => {
+    const r = byName.get('oops')!;
+    const text = renderText(r);
+    expect(text.indexOf('signature')).to.be.lessThan(text.indexOf('backtrace'));
+    expect(text).to.include(`${OOPS_FUNCTION}+12 [${OOPS_MODULE}]`);
+    expect(renderMarkdown(r)).to.match(/\| kdl_oops \| 16384 \| \*\*out-of-tree, unsigned\*\* \|/);
+    const html = renderHtml(r);
+    expect(html).to.match(/^<!DOCTYPE html>/);
+    expect(html).to.not.match(/<(script|link|img)\b|\bsrc=|href=/);
+    expect(html.indexOf('Backtrace')).to.be.lessThan(html.indexOf('Kernel log'));
+    expect(html).to.include(OOPS_FUNCTION);
+  });
+
+  it('refuses a stripped vmlinux and one of another release, showing both identities (exit 2, nothing written)', () => {
+    const archive = d.dumps[0].archive;
+    const out = path.join(t.dir, 'never.txt');
+    const s = runCli(['analyze', archive, '--vmlinux', stripped, '-o', out]);
+    expect(s.code, s.stderr).to.equal(2);
+    expect(s.stderr).to.match(/does not fit this dump: stripped: it has no debug info/);
+    expect(s.stderr).to.match(/the dump: +release 6\.1\.0-\d+-amd64, build id [0-9a-f]{40}/);
+    const other = makeFakeVmlinux(path.join(t.dir, 'other/vmlinux'), { release: '6.6.0-1-amd64' });
+    const o = runCli(['analyze', archive, '--vmlinux', other, '-o', out]);
+    expect(o.code).to.equal(2);
+    expect(o.stderr).to.include(`another release: vmlinux 6.6.0-1-amd64, dump ${d.kernel.release}`);
+    expect(o.stderr).to.match(/the vmlinux: release 6\.6\.0-1-amd64, build id [0-9a-f]{40}/);
+    // Only the stripped copy in the build tree: every candidate listed with why it was refused.
+    const onlyStripped = path.join(t.dir, 'build-stripped/tmp/deploy/images/qemux86-64');
+    fs.mkdirSync(onlyStripped, { recursive: true });
+    fs.linkSync(stripped, path.join(onlyStripped, `vmlinux-${d.kernel.release}`));
+    const n = runCli(['analyze', archive, '--build-dir', path.join(t.dir, 'build-stripped'), '-o', out]);
+    expect(n.code).to.equal(2);
+    expect(n.stderr).to.match(/no vmlinux matches this dump .*; candidates looked at:\n {2}\S+deploy\/images\/qemux86-64\/vmlinux-\S+ \(deploy\/images\/qemux86-64\): stripped/);
+    expect(fs.existsSync(out)).to.equal(false);
+  });
+
+  it('--info reads the archive without vmlinux or crash; --to-elf writes an ELF vmcore of the same kernel for gdb', () => {
+    const archive = d.dumps[0].archive;
+    const i = runCli(['analyze', archive, '--info', '--format', 'json']);
+    expect(i.code, i.stderr).to.equal(0);
+    const info = JSON.parse(i.stdout) as AnalyzeReport;
+    expect(validate(info), JSON.stringify(validate.errors)).to.equal(true);
+    expect(info.crash).to.equal(undefined);
+    expect(info.input.metadata.result).to.equal('complete');
+    expect(info.kernel.release).to.equal(d.kernel.release);
+    expect(info.crashTime).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    const elf = path.join(t.dir, 'vmcore.elf');
+    const c = runCli(['analyze', archive, '--to-elf', elf]);
+    expect(c.code, c.stderr).to.equal(0);
+    expect(c.stdout).to.match(/gdb vmlinux-6\.1\.0-\d+-amd64 /);
+    const e = JSON.parse(runCli(['analyze', elf, '--info', '--format', 'json']).stdout) as AnalyzeReport;
+    expect(e.dump.format).to.equal('elf');
+    expect(e.kernel.buildId).to.equal(info.kernel.buildId);
+    expect(e.gdbCommand).to.equal(`gdb vmlinux-${d.kernel.release} ${elf}`);
+    expect(runCli(['analyze', archive, '--to-elf', elf]).code, 'no overwrite without --force').to.equal(2);
+    // A dump cut short (a copy that stopped): --info says so first.
+    const cut = path.join(t.dir, 'vmcore.cut');
+    const fd = fs.openSync(elf, 'r');
+    const buf = Buffer.alloc(8 * 1024 * 1024);
+    fs.readSync(fd, buf, 0, buf.length, 0);
+    fs.closeSync(fd);
+    fs.writeFileSync(cut, buf);
+    const ci = runCli(['analyze', cut, '--info']);
+    expect(ci.code).to.equal(0);
+    expect(ci.stdout.split('\n')[0]).to.match(/^warning: incomplete vmcore: the file is 8388608 bytes but its memory segments end at byte \d+ \(truncated\)$/);
+  });
+});
