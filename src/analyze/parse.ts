@@ -131,7 +131,7 @@ export function parseTasks(lines: string[]): TaskInfo[] | undefined {
       continue;
     }
     if (!cur) continue;
-    const p = /^\s*pid = (\d+),/.exec(l);
+    const p = /^\s*pid = (\d+),?$/.exec(l);
     if (p) cur.pid = Number(p[1]);
     const c = /^\s*comm = "(.*)",?$/.exec(l);
     if (c) cur.command = c[1].replace(/\\000.*$/, '');
