@@ -211,7 +211,7 @@ async function unpack(archive: string, dest: string, gz: boolean): Promise<void>
           buf = Buffer.alloc(0);
         }
       }
-      if (ended) break;
+      // After the end-of-archive marker keep reading: gunzip checks its CRC and length at the very end.
     }
   } catch (e) {
     if (out) fs.closeSync(out.fd);
