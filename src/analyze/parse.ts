@@ -172,6 +172,11 @@ export function parseCrashOutput(stdout: string, stderr = ''): CrashFacts {
   const modules = parseModules(get('mod'), get('modtaint'));
   const memory = parseKmem(get('kmem'));
   const tasks = parseTasks(get('tasks'));
+  check('taint', 'p tainted_mask', Boolean(taintLine));
+  // No modules loaded is a valid answer: only a missing section or crash's error counts.
+  check('mod', 'mod', s.has('mod') && errorLines(get('mod')).length === 0);
+  check('kmem', 'kmem -i', Boolean(memory));
+  check('tasks', 'task list', Boolean(tasks));
 
   const facts: CrashFacts = { backtrace: bt.frames, log: fullLog.slice(-LOG_TAIL_LINES), modules, failures };
   const version = /crash (\d+\.\d+\.\d+\S*)/.exec(`${stderr}\n${get('preamble').join('\n')}`);
