@@ -136,6 +136,7 @@ export async function analyzeDump(source: string, opts: AnalyzeOptions): Promise
       throw e;
     }
     const facts = parseCrashOutput(run.stdout, run.stderr);
+    if (run.version) facts.crashVersion = run.version;
     if (facts.backtrace.length === 0 && facts.log.length === 0 && !facts.panic) {
       const tail = `${run.stderr}\n${run.stdout}`.trim().split('\n').slice(-8).map((l) => `  ${l}`).join('\n');
       throw new UserError(`crash(8) could not open the dump (exit ${run.status}):\n${tail}`, {

@@ -48,13 +48,15 @@ export interface CrashRun {
   stdout: string;
   stderr: string;
   status: number | null;
+  /** "8.0.2", from `crash --version`. */
+  version?: string;
 }
 
 export class ToolMissingError extends Error {}
 
 /** Is a program on PATH? */
 export function haveTool(name: string): boolean {
-  return spawnSync('sh', ['-c', `command -v "$1"`, 'sh', name], { stdio: 'ignore' }).status === 0;
+  return spawnSync('/bin/sh', ['-c', `command -v "$1"`, 'sh', name], { stdio: 'ignore' }).status === 0;
 }
 
 export const CRASH_INSTALL_HINT = 'install crash(8): `apt-get install crash` (Debian/Ubuntu), `dnf install crash` (Fedora/RHEL); or put it on PATH, or name it with KDUMP_LAYER_CRASH';
@@ -87,7 +89,9 @@ export async function runCrash(vmlinux: string, vmcore: string, timeoutMs = 15 *
       });
       child.on('close', (status) => {
         clearTimeout(timer);
-        resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), status });
+        const v = spawnSync(program, ['--version'], { encoding: 'utf8', timeout: 30_000 });
+        const version = /^crash (\S+)/m.exec(v.stdout ?? '')?.[1];
+        resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), status, ...(version ? { version } : {}) });
       });
     });
   } finally {

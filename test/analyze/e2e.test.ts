@@ -164,6 +164,17 @@ describe('analyze on real crash dumps @slow', function () {
     expect(fs.existsSync(out)).to.equal(false);
   });
 
+  it('without crash(8) or makedumpfile: exit 2 saying how to get them', () => {
+    const archive = d.dumps[0].archive;
+    const c = runCli(['analyze', archive, '--vmlinux', d.vmlinux.path], { env: { KDUMP_LAYER_CRASH: 'crash-not-installed-here' } });
+    expect(c.code).to.equal(2);
+    expect(c.stderr).to.match(/crash\(8\) is not installed \(looked for `crash-not-installed-here` on PATH\)\n {2}hint: install crash\(8\): `apt-get install crash`/);
+    const m = runCli(['analyze', archive, '--to-elf', path.join(t.dir, 'x.elf')], { env: { PATH: '/nonexistent' } });
+    expect(m.code).to.equal(2);
+    expect(m.stderr).to.match(/makedumpfile is not installed \(needed for --to-elf\)\n {2}hint: install makedumpfile: `apt-get install makedumpfile`/);
+    expect(fs.existsSync(path.join(t.dir, 'x.elf'))).to.equal(false);
+  });
+
   it('--info reads the archive without vmlinux or crash; --to-elf writes an ELF vmcore of the same kernel for gdb', () => {
     const archive = d.dumps[0].archive;
     const i = runCli(['analyze', archive, '--info', '--format', 'json']);

@@ -48,7 +48,7 @@ export function renderText(r: AnalyzeReport, opts: TextOptions = { color: false 
     for (const [k, v] of Object.entries(c.memory)) out.push(`  ${k.padEnd(14)} ${v}`);
   }
   if (c.tasks) out.push('', `${paint('1', 'tasks')}: ${c.tasks.length} (${c.tasks.map((t) => `${t.pid}:${t.command}`).slice(0, 12).join(' ')}${c.tasks.length > 12 ? ' …' : ''})`);
-  out.push('', paint('2', `crash ${c.crashVersion ?? ''} ran \`kdump-layer analyze\`'s fixed command script`.replace('  ', ' ')));
+  out.push('', paint('2', `read by crash${c.crashVersion ? ` ${c.crashVersion}` : ''} (sys, bt -l, log, mod, kmem -i, the task list)`));
   return `${out.join('\n')}\n`;
 }
 
