@@ -128,14 +128,17 @@ function readKdump(file: string, r: FileReader, src: ByteSource, format: DumpFor
       let dumpable = 0;
       for (const byte of bitmap2) dumpable += POPCOUNT[byte];
       const descStart = bitmapStart + bitmapBlocks * blockSize;
-      if (dumpable > 0) {
-        const d = src.read(descStart + (dumpable - 1) * 24, 24);
-        if (d.length < 24) id.incomplete = 'the file ends inside its page table (truncated)';
-        else {
-          const end = i64(d, 0) + (le ? d.readUInt32LE(8) : d.readUInt32BE(8));
-          if (end > r.size) id.incomplete = `the file is ${r.size} bytes but its last page ends at byte ${end} (truncated)`;
-        }
+      // Descriptors are not in file order (excluded zero pages share one page of data), so
+      // the end of the data is the largest offset + size over all of them.
+      let end = 0;
+      const chunk = 43_690 * 24;
+      for (let at = 0; at < dumpable * 24 && !id.incomplete; at += chunk) {
+        const want = Math.min(chunk, dumpable * 24 - at);
+        const d = src.read(descStart + at, want);
+        if (d.length < want) id.incomplete = 'the file ends inside its page table (truncated)';
+        for (let o = 0; o + 24 <= d.length; o += 24) end = Math.max(end, i64(d, o) + (le ? d.readUInt32LE(o + 8) : d.readUInt32BE(o + 8)));
       }
+      if (!id.incomplete && end > r.size) id.incomplete = `the file is ${r.size} bytes but its page data ends at byte ${end} (truncated)`;
     }
   }
   return id;

@@ -194,7 +194,19 @@ describe('analyze on real crash dumps @slow', function () {
     expect(e.kernel.buildId).to.equal(info.kernel.buildId);
     expect(e.gdbCommand).to.equal(`gdb vmlinux-${d.kernel.release} ${elf}`);
     expect(runCli(['analyze', archive, '--to-elf', elf]).code, 'no overwrite without --force').to.equal(2);
-    // A dump cut short (a copy that stopped): --info says so first.
+    // A kdump-compressed vmcore cut short in a dump directory left .incomplete: both said first.
+    const inc = path.join(t.dir, 'kdump-20260101-000000-cut.incomplete');
+    fs.mkdirSync(inc);
+    spawnSync('tar', ['-xzf', archive, '-C', inc, '--strip-components=1']);
+    const full = fs.readFileSync(path.join(inc, 'vmcore'));
+    fs.writeFileSync(path.join(inc, 'vmcore'), full.subarray(0, Math.floor(full.length * 0.8)));
+    const ki = runCli(['analyze', inc, '--info']);
+    expect(ki.code, ki.stderr).to.equal(0);
+    expect(ki.stdout.split('\n').slice(0, 2)).to.deep.equal([
+      'warning: incomplete dump: the dump directory was never finished (the capture was interrupted)',
+      `warning: incomplete vmcore: the file is ${Math.floor(full.length * 0.8)} bytes but its page data ends at byte ${full.length} (truncated)`,
+    ]);
+    // An ELF dump cut short (a copy that stopped): --info says so first.
     const cut = path.join(t.dir, 'vmcore.cut');
     const fd = fs.openSync(elf, 'r');
     const buf = Buffer.alloc(8 * 1024 * 1024);
