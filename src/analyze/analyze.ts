@@ -10,7 +10,7 @@ import { InputError, openInput, type DumpInput } from '../dump/input.js';
 import { DumpFormatError, identifyVmcore, type DumpIdentity } from '../dump/vmcore.js';
 import { buildDirCandidates, chooseVmlinux, distributionCandidates, readVmlinuxIdentity, rejectReason, type Candidate } from '../dump/vmlinux.js';
 import { CRASH_INSTALL_HINT, runCrash, ToolMissingError } from './crash.js';
-import { parseCrashOutput } from './parse.js';
+import { factsFromLog, parseCrashOutput } from './parse.js';
 import { crashSignature } from './signature.js';
 import type { AnalyzeReport } from './types.js';
 
@@ -135,18 +135,26 @@ export async function analyzeDump(source: string, opts: AnalyzeOptions): Promise
       if (e instanceof ToolMissingError) throw new UserError(e.message, { hint: CRASH_INSTALL_HINT });
       throw e;
     }
-    const facts = parseCrashOutput(run.stdout, run.stderr);
+    let facts = parseCrashOutput(run.stdout, run.stderr);
     if (run.version) facts.crashVersion = run.version;
     if (facts.backtrace.length === 0 && facts.log.length === 0 && !facts.panic) {
-      const tail = `${run.stderr}\n${run.stdout}`.trim().split('\n').slice(-8).map((l) => `  ${l}`).join('\n');
-      throw new UserError(`crash(8) could not open the dump (exit ${run.status}):\n${tail}`, {
-        where: input.source,
-        hint: report.dump.incomplete ? 'the vmcore is truncated; copy it again from the device' : 'check that the vmlinux is the one of the crashed kernel',
-      });
+      const said = `${run.stderr}\n${run.stdout}`.trim().split('\n').filter((l) => l.trim() && !/^\s*(Usage:|crash \[OPTION\]|Enter "crash -h")/.test(l));
+      const incomplete = report.dump.incomplete || input.state === 'incomplete';
+      // An incomplete dump crash cannot open still has the kernel log the runtime saved first.
+      if (incomplete && input.dmesgFile) {
+        facts = factsFromLog(fs.readFileSync(input.dmesgFile, 'utf8').split('\n'));
+        if (run.version) facts.crashVersion = run.version;
+        report.warnings.push(`crash(8) could not open this incomplete dump (${said[0] ?? `exit ${run.status}`}); this report comes from the kernel log saved with it (dmesg.txt)`);
+      } else {
+        throw new UserError(`crash(8) could not open the dump (exit ${run.status}):\n${said.slice(-6).map((l) => `  ${l}`).join('\n')}`, {
+          where: input.source,
+          hint: incomplete ? 'the vmcore is incomplete; copy it again from the device, or keep its dmesg.txt beside it' : 'check that the vmlinux is the one of the crashed kernel',
+        });
+      }
     }
     report.crash = facts;
     for (const f of facts.failures) report.warnings.push(`crash could not read everything: ${f}`);
-    report.signature = crashSignature(facts.panic, facts.backtrace, facts.log);
+    report.signature = crashSignature(facts.panic, facts.logTrace?.length ? facts.logTrace : facts.backtrace, facts.log);
     return report;
   });
 }

@@ -142,6 +142,66 @@ export function parseTasks(lines: string[]): TaskInfo[] | undefined {
   return out.length ? out.map((t) => ({ pid: t.pid, command: t.command ?? '', ...(t.cpu !== undefined ? { cpu: t.cpu } : {}) })) : undefined;
 }
 
+const LOG_PREFIX = /^\[\s*\d+\.\d+\]\s?/;
+
+/**
+ * The kernel's own call trace of the last oops or panic in the log: the faulting RIP (for an
+ * oops) and the reliable frames after "Call Trace:" ("? " guesses skipped), up to </TASK>.
+ */
+export function parseLogTrace(log: string[]): Frame[] {
+  const lines = log.map((l) => l.replace(LOG_PREFIX, ''));
+  let start = -1;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (/^(BUG: |Oops: |Kernel panic - not syncing|general protection fault|kernel BUG at|Unable to handle kernel|Internal error: )/.test(lines[i])) {
+      start = i;
+      // Oops and panic both print: keep going back to the first of the group (BUG: before Oops:).
+      if (/^(BUG: |general protection fault|kernel BUG at|Unable to handle kernel)/.test(lines[i])) break;
+    } else if (start >= 0 && start - i > 8) break;
+  }
+  if (start < 0) return [];
+  const frames: Frame[] = [];
+  let inTrace = false;
+  for (const l of lines.slice(start)) {
+    const rip = !inTrace && /^(?:RIP: [0-9a-f]{4}:|pc : )([\w.]+)\+(0x[0-9a-f]+)\/0x[0-9a-f]+(?: \[(\w+)\])?/.exec(l);
+    if (rip) {
+      frames.push({ level: 0, function: rip[1], offset: `+${parseInt(rip[2], 16)}`, ...(rip[3] ? { module: rip[3] } : {}), exception: true });
+      continue;
+    }
+    if (/^Call [Tt]race:/.test(l)) {
+      if (inTrace) break;
+      inTrace = true;
+      continue;
+    }
+    if (!inTrace) continue;
+    if (/^\s*<\/TASK>|^\s*RIP: 0033|^---\[ end/.test(l)) break;
+    const f = /^\s+(\? )?([\w.]+)\+(0x[0-9a-f]+)\/0x[0-9a-f]+(?: \[(\w+)\])?/.exec(l);
+    if (f && !f[1]) frames.push({ level: frames.length, function: f[2], offset: `+${parseInt(f[3], 16)}`, ...(f[4] ? { module: f[4] } : {}) });
+  }
+  return frames;
+}
+
+/**
+ * Facts from the kernel log alone (the archive's dmesg.txt), for a dump crash(8) cannot open:
+ * panic line, task, taint and the kernel's own call trace.
+ */
+export function factsFromLog(log: string[]): CrashFacts {
+  const lines = parseLog(log);
+  const plain = lines.map((l) => l.replace(LOG_PREFIX, ''));
+  const facts: CrashFacts = { backtrace: parseLogTrace(lines), log: lines.slice(-LOG_TAIL_LINES), modules: [], failures: [] };
+  const panic = [...plain].reverse().find((l) => /^Kernel panic - not syncing/.test(l)) ?? [...plain].reverse().find((l) => /^(Oops: |BUG: )/.test(l));
+  if (panic) facts.panic = panic.trim();
+  const who = [...plain].reverse().map((l) => /^CPU: (\d+) PID: (\d+) Comm: (\S+)/.exec(l)).find(Boolean);
+  if (who) facts.task = { pid: Number(who[2]), command: who[3], cpu: Number(who[1]) };
+  const t = [...plain].reverse().map((l) => /Tainted: ([A-Z ]+?)\s+\d/.exec(l)).find(Boolean);
+  if (t) {
+    const mask = TAINT_FLAGS.filter((f) => t[1].includes(f.letter)).reduce((a, f) => a + 2 ** f.bit, 0);
+    facts.taint = { mask, flags: decodeTaint(mask) };
+  } else if (plain.some((l) => / Not tainted /.test(l))) facts.taint = { mask: 0, flags: [] };
+  const logTrace = facts.backtrace;
+  if (logTrace.length) facts.logTrace = logTrace;
+  return facts;
+}
+
 export function parseLog(lines: string[]): string[] {
   // Drop the empty lines crash leaves at the end; keep the kernel's own lines unchanged.
   const out = [...lines];
@@ -179,6 +239,8 @@ export function parseCrashOutput(stdout: string, stderr = ''): CrashFacts {
   check('tasks', 'task list', Boolean(tasks));
 
   const facts: CrashFacts = { backtrace: bt.frames, log: fullLog.slice(-LOG_TAIL_LINES), modules, failures };
+  const logTrace = parseLogTrace(fullLog);
+  if (logTrace.length) facts.logTrace = logTrace;
   const version = /crash (\d+\.\d+\.\d+\S*)/.exec(`${stderr}\n${get('preamble').join('\n')}`);
   if (version) facts.crashVersion = version[1];
   if (sys.DATE) facts.date = sys.DATE;

@@ -52,6 +52,11 @@ export function panicKind(panic: string | undefined, log: string[] = []): string
     .trim();
 }
 
+/**
+ * The signature of a crash. `frames` should be the kernel's own call trace from its log when
+ * there is one (reliable unwinder, the same whether or not crash(8) could open the dump), else
+ * crash's backtrace.
+ */
 export function crashSignature(panic: string | undefined, backtrace: Frame[], log: string[] = []): CrashSignature {
   const kind = panicKind(panic, log);
   const frames: string[] = [];

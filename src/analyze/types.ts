@@ -53,6 +53,8 @@ export interface CrashFacts {
   panic?: string;
   task?: TaskInfo;
   backtrace: Frame[];
+  /** The kernel's own call trace of the oops/panic, from its log (what the signature uses when present). */
+  logTrace?: Frame[];
   log: string[];
   taint?: { mask: number; flags: TaintFlag[] };
   modules: ModuleInfo[];

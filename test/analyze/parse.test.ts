@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseCrashOutput, splitSections } from '../../src/analyze/parse.js';
+import { factsFromLog, parseCrashOutput, splitSections } from '../../src/analyze/parse.js';
 import { crashScript, CRASH_COMMANDS } from '../../src/analyze/crash.js';
 import { crashSignature } from '../../src/analyze/signature.js';
 import { repoRoot } from '../helpers/cli.js';
@@ -64,14 +64,28 @@ describe('analyze: parsing crash(8) output', () => {
   });
 
   it('the two sysrq crashes (two boots, other addresses) share a signature; the oops has another', () => {
-    const a = crashSignature(sysrqA.panic, sysrqA.backtrace, sysrqA.log);
-    const b = crashSignature(sysrqB.panic, sysrqB.backtrace, sysrqB.log);
-    const o = crashSignature(oops.panic, oops.backtrace, oops.log);
+    const sig = (f: typeof sysrqA) => crashSignature(f.panic, f.logTrace ?? f.backtrace, f.log);
+    const a = sig(sysrqA);
+    const b = sig(sysrqB);
+    const o = sig(oops);
     expect(a.frames).to.deep.equal(['sysrq_handle_crash', '__handle_sysrq', 'write_sysrq_trigger']);
     expect(b.hash).to.equal(a.hash);
     expect(o.kind).to.equal('BUG: kernel NULL pointer dereference');
-    expect(o.frames[0]).to.equal('kdl_oops_deref [kdl_oops]');
+    expect(o.frames).to.deep.equal(['kdl_oops_deref [kdl_oops]', 'do_one_initcall', 'do_init_module']);
     expect(o.hash).to.not.equal(a.hash);
+    // crash's own backtrace gives the same top frames for sysrq (the log trace is preferred: the
+    // kernel's unwinder, and the same whether or not crash can open the dump).
+    expect(crashSignature(sysrqA.panic, sysrqA.backtrace, sysrqA.log).hash).to.equal(a.hash);
+  });
+
+  it('reads the kernel\'s own call trace from the log, and facts from the log alone', () => {
+    expect(oops.logTrace?.map((f) => f.function)).to.deep.equal(['kdl_oops_deref', 'do_one_initcall', 'do_init_module', '__do_sys_finit_module', 'do_syscall_64', 'entry_SYSCALL_64_after_hwframe']);
+    expect(oops.logTrace?.[0]).to.include({ offset: '+12', module: 'kdl_oops', exception: true });
+    const fromLog = factsFromLog(splitSections(fixture('oops')).get('log')!);
+    expect(fromLog.panic).to.equal('Oops: 0000 [#1] PREEMPT SMP NOPTI');
+    expect(fromLog.task).to.deep.equal({ pid: 303, command: 'insmod', cpu: 0 });
+    expect(fromLog.taint?.flags.map((f) => f.letter)).to.deep.equal(['O', 'E']);
+    expect(crashSignature(fromLog.panic, fromLog.logTrace!, fromLog.log).hash).to.equal(crashSignature(oops.panic, oops.logTrace!, oops.log).hash);
   });
 
   it('a run that stopped early is reported command by command, not guessed', () => {

@@ -23,7 +23,7 @@ function report(name: string, extra: Partial<AnalyzeReport> = {}): AnalyzeReport
     image: { osRelease: { PRETTY_NAME: 'Switch OS 1.0' }, prettyName: 'Switch OS 1.0' },
     crashTime: '2026-12-01T15:42:59Z',
     vmlinux: { file: 'vmlinux-6.1.0-57-amd64', layout: '--vmlinux' },
-    crash, signature: crashSignature(crash.panic, crash.backtrace, crash.log), warnings: [], ...extra,
+    crash, signature: crashSignature(crash.panic, crash.logTrace ?? crash.backtrace, crash.log), warnings: [], ...extra,
   };
 }
 
