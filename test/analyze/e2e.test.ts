@@ -164,6 +164,23 @@ describe('analyze on real crash dumps @slow', function () {
     expect(fs.existsSync(out)).to.equal(false);
   });
 
+  it('an incomplete dump (vmcore cut short, directory left .incomplete) is still analyzed, the warning first, same signature', () => {
+    const sysrq = d.dumps.find((x) => x.name === 'sysrq-a')!;
+    const inc = path.join(t.dir, 'kdump-20260101-000001-cut.incomplete');
+    fs.mkdirSync(inc);
+    spawnSync('tar', ['-xzf', sysrq.archive, '-C', inc, '--strip-components=1']);
+    const full = fs.readFileSync(path.join(inc, 'vmcore'));
+    fs.writeFileSync(path.join(inc, 'vmcore'), full.subarray(0, Math.floor(full.length * 0.8)));
+    const r = runCli(['analyze', inc, '--vmlinux', d.vmlinux.path, '--format', 'json']);
+    expect(r.code, r.stderr).to.equal(0);
+    const rep = JSON.parse(r.stdout) as AnalyzeReport;
+    expect(rep.warnings[0]).to.match(/^incomplete dump: /);
+    expect(rep.warnings[1]).to.match(/^incomplete vmcore: /);
+    expect(rep.signature?.hash).to.equal(byName.get('sysrq-a')!.signature!.hash);
+    expect(rep.crash?.log.join('\n')).to.include(sysrq.marker);
+    expect(renderText(rep).split('\n')[0]).to.match(/^warning: incomplete dump/);
+  });
+
   it('without crash(8) or makedumpfile: exit 2 saying how to get them', () => {
     const archive = d.dumps[0].archive;
     const c = runCli(['analyze', archive, '--vmlinux', d.vmlinux.path], { env: { KDUMP_LAYER_CRASH: 'crash-not-installed-here' } });
