@@ -211,6 +211,17 @@ describe('analyze on real crash dumps @slow', function () {
     expect(e.kernel.buildId).to.equal(info.kernel.buildId);
     expect(e.gdbCommand).to.equal(`gdb vmlinux-${d.kernel.release} ${elf}`);
     expect(runCli(['analyze', archive, '--to-elf', elf]).code, 'no overwrite without --force').to.equal(2);
+    // The flattened format (makedumpfile -F, as piped over ssh) of the same dump.
+    const flatDir = path.join(t.dir, 'flat');
+    fs.mkdirSync(flatDir);
+    spawnSync('tar', ['-xzf', archive, '-C', flatDir, '--strip-components=1']);
+    const flat = path.join(t.dir, 'vmcore.flat');
+    const mk = spawnSync('sh', ['-c', 'makedumpfile -F -l -d 31 --message-level 1 "$1" > "$2"', 'sh', path.join(flatDir, 'vmcore'), flat]);
+    expect(mk.status, String(mk.stderr)).to.equal(0);
+    const fl = JSON.parse(runCli(['analyze', flat, '--info', '--format', 'json']).stdout) as AnalyzeReport;
+    expect(fl.dump).to.include({ format: 'flattened', compression: 'lzo', dumpLevel: 31 });
+    expect(fl.dump.incomplete).to.equal(undefined);
+    expect(fl.kernel.buildId).to.equal(info.kernel.buildId);
     // A kdump-compressed vmcore cut short in a dump directory left .incomplete: both said first.
     const inc = path.join(t.dir, 'kdump-20260101-000000-cut.incomplete');
     fs.mkdirSync(inc);
