@@ -1,7 +1,8 @@
 /**
- * --to-elf: a kdump-compressed (or flattened) dump rewritten as an ELF vmcore by makedumpfile,
- * for people who open dumps with gdb. Written beside the target and renamed into place, so
- * an interrupted conversion leaves nothing half-written.
+ * --to-elf: an ELF vmcore for people who open dumps with gdb, made by makedumpfile from a
+ * flattened dump (-R restores it). makedumpfile 1.7 refuses -E on kdump-compressed input, so
+ * such a dump gets a clear refusal naming the alternatives. Written beside the target and
+ * renamed into place, so an interrupted conversion leaves nothing half-written.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,6 +10,7 @@ import path from 'node:path';
 import { UserError } from '../errors.js';
 import { haveTool } from './crash.js';
 import { identify, withInput } from './analyze.js';
+import { identifyVmcore } from '../dump/vmcore.js';
 
 export const MAKEDUMPFILE_INSTALL_HINT = 'install makedumpfile: `apt-get install makedumpfile` (Debian/Ubuntu), `dnf install makedumpfile` (Fedora/RHEL)';
 
@@ -26,26 +28,26 @@ export async function convertToElf(source: string, target: string, force: boolea
   return withInput(source, async (input) => {
     const id = identify(input);
     if (id.format === 'elf') throw new UserError('the dump is ELF already: open it with gdb as it is', { where: source, hint: `gdb vmlinux-${id.release ?? '<release>'} ${input.kind === 'vmcore' ? source : 'vmcore'}` });
+    const cannot = () =>
+      new UserError('makedumpfile cannot turn a kdump-compressed dump into ELF (it refuses -E when its input is kdump-compressed)', {
+        where: source,
+        hint: 'read it with crash(8): `kdump-layer analyze` does; or have the device write ELF (core_collector makedumpfile -E -d 31 in /etc/kdump.conf)',
+      });
+    if (id.format === 'kdump') throw cannot();
+    // Flattened (makedumpfile -F): -R restores what was flattened; that is ELF when the device wrote -E -F.
     const dir = path.dirname(path.resolve(target));
     const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.tmp`);
-    const tmpKdump = `${tmp}.kdump`;
     try {
-      let from = input.vmcore;
-      if (id.format === 'flattened') {
-        const fd = fs.openSync(input.vmcore, 'r');
-        try {
-          makedumpfile(['-R', tmpKdump], { input: fd });
-        } finally {
-          fs.closeSync(fd);
-        }
-        from = tmpKdump;
+      const fd = fs.openSync(input.vmcore, 'r');
+      try {
+        makedumpfile(['-R', tmp], { input: fd });
+      } finally {
+        fs.closeSync(fd);
       }
-      fs.rmSync(tmp, { force: true });
-      makedumpfile(['-E', '--message-level', '1', from, tmp]);
+      if (identifyVmcore(tmp).format !== 'elf') throw cannot();
       fs.renameSync(tmp, target);
     } finally {
       fs.rmSync(tmp, { force: true });
-      fs.rmSync(tmpKdump, { force: true });
     }
     return `wrote ${target} (ELF); open it with: gdb vmlinux-${id.release ?? '<release>'} ${target}`;
   });

@@ -16,7 +16,7 @@ export const analyzeCommand: Command = {
       .option('info', { type: 'boolean', default: false, describe: 'only say what the dump is (format, kernel, build id, crash time, metadata); needs neither vmlinux nor crash' })
       .option('format', { type: 'string', choices: [...ANALYZE_FORMATS], default: 'text', describe: 'report format' })
       .option('output', { alias: 'o', type: 'string', describe: 'write the report to this file (atomically) instead of stdout' })
-      .option('to-elf', { type: 'string', describe: 'convert a kdump-compressed or flattened dump to an ELF vmcore FILE (for gdb) with makedumpfile' })
+      .option('to-elf', { type: 'string', describe: 'write the dump as an ELF vmcore FILE for gdb, with makedumpfile (from a flattened dump; makedumpfile cannot convert kdump-compressed ones)' })
       .option('force', { type: 'boolean', default: false, describe: 'overwrite an existing --output or --to-elf file' })
       .example('$0 analyze kdump-20260321-101502-3f2a9c01.tar.gz --build-dir ~/yocto/build', 'report on one archive')
       .example('$0 analyze dumps/ --build-dir ~/yocto/build', 'many archives: one table grouped by crash signature')
