@@ -82,3 +82,64 @@ describe('analyze: reading archives and dump files', () => {
     expect(() => identifyVmcore(empty)).to.throw(DumpFormatError, /the file is empty/);
   });
 });
+
+/** An ELF core file laid out as /proc/vmcore is: ELF header, PT_NOTE with VMCOREINFO, one PT_LOAD. */
+function elfCore(vmcoreinfo: string, loadBytes: number, writtenLoadBytes: number): Buffer {
+  const name = Buffer.from('VMCOREINFO\0');
+  const desc = Buffer.from(vmcoreinfo);
+  const pad = (n: number) => (n + 3) & ~3;
+  const note = Buffer.alloc(12 + pad(name.length) + pad(desc.length));
+  note.writeUInt32LE(name.length, 0);
+  note.writeUInt32LE(desc.length, 4);
+  note.writeUInt32LE(0, 8);
+  name.copy(note, 12);
+  desc.copy(note, 12 + pad(name.length));
+  const h = Buffer.alloc(64 + 2 * 56);
+  Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]).copy(h);
+  h.writeUInt16LE(4, 16); // ET_CORE
+  h.writeUInt16LE(62, 18); // x86_64
+  h.writeUInt32LE(1, 20);
+  h.writeBigUInt64LE(64n, 32); // phoff
+  h.writeUInt16LE(64, 52);
+  h.writeUInt16LE(56, 54);
+  h.writeUInt16LE(2, 56);
+  const noteOff = h.length;
+  const loadOff = noteOff + note.length;
+  h.writeUInt32LE(4, 64); // PT_NOTE
+  h.writeBigUInt64LE(BigInt(noteOff), 64 + 8);
+  h.writeBigUInt64LE(BigInt(note.length), 64 + 32);
+  h.writeUInt32LE(1, 120); // PT_LOAD
+  h.writeBigUInt64LE(BigInt(loadOff), 120 + 8);
+  h.writeBigUInt64LE(0xffffffff81000000n, 120 + 16);
+  h.writeBigUInt64LE(BigInt(loadBytes), 120 + 32);
+  h.writeBigUInt64LE(BigInt(loadBytes), 120 + 40);
+  return Buffer.concat([h, note, Buffer.alloc(writtenLoadBytes)]);
+}
+
+describe('analyze: ELF vmcores', () => {
+  let t: ReturnType<typeof tempDir>;
+  before(() => {
+    t = tempDir();
+  });
+  after(() => t.cleanup());
+  const info = 'OSRELEASE=6.1.0-57-amd64\nBUILD-ID=6a2b4ac77585b8cf102cba771300e573c8489b69\nPAGESIZE=4096\nCRASHTIME=1764603771\n';
+
+  it('reads release, build id, page size and crash time from the VMCOREINFO note; prints the gdb command', () => {
+    const f = path.join(t.dir, 'vmcore');
+    fs.writeFileSync(f, elfCore(info, 8192, 8192));
+    const id = identifyVmcore(f);
+    expect(id).to.include({ format: 'elf', machine: 'x86_64', release: '6.1.0-57-amd64', buildId: '6a2b4ac77585b8cf102cba771300e573c8489b69', pageSize: 4096, crashTime: '2025-12-01T15:42:51Z' });
+    expect(id.incomplete).to.equal(undefined);
+    const r = runCli(['analyze', f, '--info', '--format', 'json']);
+    expect(JSON.parse(r.stdout).gdbCommand).to.equal(`gdb vmlinux-6.1.0-57-amd64 ${f}`);
+    expect(runCli(['analyze', f, '--to-elf', path.join(t.dir, 'x')]).stderr).to.match(/the dump is ELF already/);
+  });
+
+  it('a copy that stopped short is incomplete, said first', () => {
+    const f = path.join(t.dir, 'vmcore.cut');
+    fs.writeFileSync(f, elfCore(info, 8192, 1000));
+    const r = runCli(['analyze', f, '--info']);
+    expect(r.code).to.equal(0);
+    expect(r.stdout.split('\n')[0]).to.match(/^warning: incomplete vmcore: the file is \d+ bytes but its memory segments end at byte \d+ \(truncated\)$/);
+  });
+});
