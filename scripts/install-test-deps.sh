@@ -1,14 +1,16 @@
 #!/bin/sh
 # Installs the Debian packages the test suite runs for real (QEMU, a real kernel, kexec-tools,
-# makedumpfile, busybox, dash, shellcheck, a kernel source tree for Kconfig, libfaketime for
-# the runtime's clock tests), only those missing.
+# makedumpfile, busybox, dash, shellcheck, kernel source trees for Kconfig, libfaketime for
+# the runtime's clock tests, crash(8) and the compiler for the oops test module), only those missing.
 set -eu
 
-# Package list: one place. linux-image-amd64 is fetched as a .deb by the tests, not installed.
+# Package list: one place. linux-image-amd64 is fetched as a .deb by the tests, not installed;
+# so are, for the analyze tests, linux-image-<release>-dbg (only its vmlinux is extracted) and
+# linux-headers-<release> (+ its -common and linux-kbuild) for exactly the harness's kernel.
 # linux-source-6.12 (a second kernel series for the Kconfig tests) comes from bookworm-security.
 PACKAGES="dash busybox-static shellcheck kexec-tools makedumpfile qemu-system-x86 cpio
 e2fsprogs linux-source-6.1 linux-source-6.12 flex bison bc gcc make xz-utils zstd
-systemd mount gzip tar libxml2-utils faketime"
+systemd mount gzip tar libxml2-utils faketime crash binutils"
 
 missing=""
 for p in $PACKAGES; do
@@ -19,8 +21,13 @@ for p in $PACKAGES; do
 	esac
 done
 # The tests download Debian's kernel package (never installed): that needs package lists.
+# The analyze tests also download the -dbg and headers packages of that exact kernel release.
 have_lists=yes
 apt-cache show linux-image-amd64 >/dev/null 2>&1 || have_lists=no
+release=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: linux-image-\([0-9].*-amd64\)$/\1/p' | head -n 1)
+if [ -n "$release" ]; then
+	apt-cache show "linux-image-$release-dbg" "linux-headers-$release" >/dev/null 2>&1 || have_lists=no
+fi
 [ -z "$missing" ] && [ "$have_lists" = yes ] && exit 0
 
 [ -n "$missing" ] && echo "kdump-layer tests: installing Debian packages:$missing" >&2

@@ -1,4 +1,5 @@
 import type { Command } from './types.js';
+import { analyzeCommand } from './analyze.js';
 import { generate } from './generate.js';
 import { init } from './init.js';
 import { machines } from './machines.js';
@@ -6,4 +7,4 @@ import { schema } from './schema.js';
 import { validateCommand } from './validate.js';
 
 /** Every command the CLI offers; each lives in its own file. */
-export const commands: Command[] = [generate, validateCommand, machines, init, schema];
+export const commands: Command[] = [generate, validateCommand, machines, init, schema, analyzeCommand];

@@ -180,6 +180,8 @@ export function buildInitramfs(kernel: Kernel): Initramfs {
   hash.update(initScript(kernel, modules));
   for (const f of [...runtimeFiles, '/bin/busybox', ...bins, ...vmcoreDmesg]) hash.update(fs.readFileSync(f));
   hash.update(kernel.release);
+  const libs = sharedLibraries(['/bin/busybox', ...bins, ...vmcoreDmesg]);
+  hash.update(libs.join('\n'));
   const key = hash.digest('hex').slice(0, 16);
   const out = path.join(cacheDir, 'e2e', `initramfs-${key}.cpio.gz`);
   if (fs.existsSync(out)) return { path: out, bytes: fs.statSync(out).size };
@@ -188,8 +190,8 @@ export function buildInitramfs(kernel: Kernel): Initramfs {
   try {
     copyWithParents('/bin/busybox', staging);
     for (const b of [...bins, ...vmcoreDmesg]) copyWithParents(b, staging);
-    // busybox too: Debian's `busybox` package (a dynamic build) may stand in for busybox-static.
-    for (const lib of sharedLibraries(['/bin/busybox', ...bins, ...vmcoreDmesg])) copyWithParents(lib, staging);
+    // busybox too: a host with Debian's dynamic `busybox` instead of busybox-static needs its libraries.
+    for (const lib of libs) copyWithParents(lib, staging);
     for (const m of modules) {
       copyWithParents(path.join(kernel.root, 'lib/modules', kernel.release, m), staging, path.join('/lib/modules', kernel.release, m));
     }
@@ -224,7 +226,7 @@ export interface DiskSpec {
   scenario: string;
   sizeMiB?: number;
   /** Extra files to put on the disk: path inside the disk -> content. */
-  extra?: Record<string, string>;
+  extra?: Record<string, string | Buffer>;
 }
 
 export const DEFAULT_SYSCONFIG = `KDUMP_IMG="vmlinuz"
@@ -448,7 +450,7 @@ export function runMarker(): string {
  * `ops-kdump save`. Booted with kdl.mode=inspect: run the init script (load), then print
  * `ops-kdump list -m` and `status -m` and power off.
  */
-export function scenario(marker: string, captureExtra = ''): string {
+export function scenario(marker: string, captureExtra = '', crashCommand = 'echo c > /proc/sysrq-trigger'): string {
   return `
 case " $(cat /proc/cmdline) " in
 *" kdl.mode=inspect "*) KDL_MODE=inspect ;;
@@ -471,7 +473,7 @@ elif [ "$KDL_ROLE" = system ]; then
   /etc/init.d/ops-kdump start; echo "KDL-LOAD-RC=$?"
   ops-kdump status -m | sed 's/^/KDL-STATUS /'
   echo "KDL-CRASHING"
-  echo c > /proc/sysrq-trigger
+  ${crashCommand}
 else
   echo "KDL-CAPTURE-UP"
   ${captureExtra}

@@ -1,0 +1,54 @@
+/**
+ * --to-elf: an ELF vmcore for people who open dumps with gdb, made by makedumpfile from a
+ * flattened dump (-R restores it). makedumpfile 1.7 refuses -E on kdump-compressed input, so
+ * such a dump gets a clear refusal naming the alternatives. Written beside the target and
+ * renamed into place, so an interrupted conversion leaves nothing half-written.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import { haveTool } from './crash.js';
+import { identify, withInput } from './analyze.js';
+import { identifyVmcore } from '../dump/vmcore.js';
+
+export const MAKEDUMPFILE_INSTALL_HINT = 'install makedumpfile: `apt-get install makedumpfile` (Debian/Ubuntu), `dnf install makedumpfile` (Fedora/RHEL)';
+
+function makedumpfile(args: string[], opts: { input?: number } = {}): void {
+  const r = spawnSync('makedumpfile', args, { encoding: 'utf8', stdio: [opts.input ?? 'ignore', 'pipe', 'pipe'] });
+  if (r.status !== 0) {
+    const msg = `${r.stderr}\n${r.stdout}`.trim().split('\n').slice(-6).join('\n  ');
+    throw new UserError(`makedumpfile ${args.join(' ')} failed (exit ${r.status}):\n  ${msg}`);
+  }
+}
+
+export async function convertToElf(source: string, target: string, force: boolean): Promise<string> {
+  if (fs.existsSync(target) && !force) throw new UserError('file exists; not overwritten', { where: target, hint: 'choose another --to-elf file, or add --force' });
+  if (!haveTool('makedumpfile')) throw new UserError('makedumpfile is not installed (needed for --to-elf)', { hint: MAKEDUMPFILE_INSTALL_HINT });
+  return withInput(source, async (input) => {
+    const id = identify(input);
+    if (id.format === 'elf') throw new UserError('the dump is ELF already: open it with gdb as it is', { where: source, hint: `gdb vmlinux-${id.release ?? '<release>'} ${input.kind === 'vmcore' ? source : 'vmcore'}` });
+    const cannot = () =>
+      new UserError('makedumpfile cannot turn a kdump-compressed dump into ELF (it refuses -E when its input is kdump-compressed)', {
+        where: source,
+        hint: 'read it with crash(8): `kdump-layer analyze` does; or have the device write ELF (core_collector makedumpfile -E -d 31 in /etc/kdump.conf)',
+      });
+    if (id.format === 'kdump') throw cannot();
+    // Flattened (makedumpfile -F): -R restores what was flattened; that is ELF when the device wrote -E -F.
+    const dir = path.dirname(path.resolve(target));
+    const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.tmp`);
+    try {
+      const fd = fs.openSync(input.vmcore, 'r');
+      try {
+        makedumpfile(['-R', tmp], { input: fd });
+      } finally {
+        fs.closeSync(fd);
+      }
+      if (identifyVmcore(tmp).format !== 'elf') throw cannot();
+      fs.renameSync(tmp, target);
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
+    return `wrote ${target} (ELF); open it with: gdb vmlinux-${id.release ?? '<release>'} ${target}`;
+  });
+}
