@@ -173,12 +173,13 @@ dmesg no
         expect(r.stdout.trim().split('\n')).to.deep.equal(['kdump-20260103-000000-cccccccc.incomplete']);
       });
 
-      it('`list -m` prints name, state, bytes and time', () => {
+      it('`list -m` prints name, state, bytes, time, upload state and recorded SHA-256', () => {
         const f = path.join(t.dir, 'k.conf');
         fs.writeFileSync(f, `path ${t.dir}\n`);
         const r = piece(shell.argv, 'main list -m', { KDUMP_CONF: f });
         const rows = r.stdout.trim().split('\n').map((l) => l.split('\t'));
-        expect(rows[0]).to.deep.equal(['kdump-20260101-000000-aaaaaaaa.tar.gz', 'complete', rows[0][2], '2026-01-01T00:00:00Z']);
+        // No upload target and no checksum recorded (the archive was not made by ops-kdump).
+        expect(rows[0]).to.deep.equal(['kdump-20260101-000000-aaaaaaaa.tar.gz', 'complete', rows[0][2], '2026-01-01T00:00:00Z', '-', '']);
         expect(Number(rows[0][2])).to.be.greaterThan(0);
         expect(rows.map((x) => x[1])).to.deep.equal(['complete', 'complete', 'incomplete', 'pending', 'incomplete', 'complete']);
       });
@@ -316,6 +317,7 @@ dmesg no
         expect(kv(r.stdout)).to.deep.equal({
           loaded: '0', reserved_bytes: '134217728', path: `${t.dir}/core`,
           last_dump: 'kdump-20260101-000000-aaaaaaaa.tar.gz', last_dump_state: 'complete',
+          upload_target: 'none', upload_pending: '0', upload_failed: '0', upload_uploaded: '0',
         });
       });
     });
