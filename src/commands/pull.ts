@@ -10,8 +10,11 @@ import { checkDestination, LISTING_SEPARATOR, parseListing, shQuote, type Device
 interface Ssh {
   /** Runs a remote command; resolves with its output. */
   run(command: string): { code: number; stdout: string; stderr: string };
-  /** Streams a remote command's stdout into `file`, hashing it on the way. */
-  copy(command: string, file: string): Promise<{ code: number; bytes: number; sha256: string; stderr: string }>;
+  /**
+   * Streams a remote command's stdout into `parts` one after the other, each taking its
+   * `bytes` (the last one also takes any excess), hashing each on the way.
+   */
+  copyMany(command: string, parts: { file: string; bytes: number }[]): Promise<{ code: number; stderr: string; got: { bytes: number; sha256: string }[] }>;
   close(): void;
 }
 
@@ -32,31 +35,43 @@ function openSsh(target: string, opts: { port?: number; identity?: string; known
       if (r.error) throw new UserError(`cannot run ssh: ${r.error.message}`, { hint: 'install the OpenSSH client' });
       return { code: r.status ?? 255, stdout: r.stdout, stderr: r.stderr };
     },
-    copy(command, file) {
+    copyMany(command, parts) {
       return new Promise((resolve, reject) => {
-        const out = fs.createWriteStream(file, { flags: 'wx', mode: 0o600 });
-        const hash = crypto.createHash('sha256');
-        let bytes = 0;
+        const got = parts.map(() => ({ bytes: 0, hash: crypto.createHash('sha256') }));
+        const fds: (number | undefined)[] = parts.map(() => undefined);
+        let i = 0;
         let stderr = '';
+        let failure: Error | undefined;
         const child = spawn('ssh', [...base, target, command], { stdio: ['ignore', 'pipe', 'pipe'] });
         child.stdout.on('data', (chunk: Buffer) => {
-          hash.update(chunk);
-          bytes += chunk.length;
+          if (failure) return;
+          try {
+            let off = 0;
+            while (off < chunk.length) {
+              const last = i === parts.length - 1;
+              const take = last ? chunk.length - off : Math.min(parts[i].bytes - got[i].bytes, chunk.length - off);
+              if (take > 0) {
+                const slice = chunk.subarray(off, off + take);
+                fds[i] ??= fs.openSync(parts[i].file, 'wx', 0o600);
+                fs.writeSync(fds[i]!, slice);
+                got[i].hash.update(slice);
+                got[i].bytes += take;
+                off += take;
+              }
+              if (!last && got[i].bytes >= parts[i].bytes) i++;
+            }
+          } catch (err) {
+            failure = err as Error;
+            child.kill();
+          }
         });
-        child.stdout.pipe(out);
         child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
         child.on('error', reject);
-        out.on('error', reject);
-        let code = -1;
-        let pending = 2;
-        const done = () => {
-          if (--pending === 0) resolve({ code, bytes, sha256: hash.digest('hex'), stderr });
-        };
         child.on('close', (c) => {
-          code = c ?? 255;
-          done();
+          for (const fd of fds) if (fd !== undefined) fs.closeSync(fd);
+          if (failure) reject(failure);
+          else resolve({ code: c ?? 255, stderr, got: got.map((g) => ({ bytes: g.bytes, sha256: g.hash.digest('hex') })) });
         });
-        out.on('finish', done);
       });
     },
     close() {
@@ -146,10 +161,10 @@ export const pull: Command = {
       let failed = 0;
       let copiedBytes = 0;
       const t0 = process.hrtime.bigint();
+      const results = await pullAll(ssh, listing.archives, listing.path, dest);
       for (const a of listing.archives) {
+        const result = results.get(a.name)!;
         const remote = `${listing.path}/${a.name}`;
-        const final = path.join(dest, a.name);
-        const result = await pullOne(ssh, a, remote, final);
         if (result.kind === 'failed') {
           failed++;
           process.stderr.write(`kdump-layer: ${a.name}: ${result.why}\n`);
@@ -188,32 +203,70 @@ export const pull: Command = {
 
 type PullResult = { kind: 'copied'; sha256: string } | { kind: 'present' } | { kind: 'failed'; why: string };
 
-/** Copies one archive to a temporary name, verifies size and SHA-256, then renames it. */
-async function pullOne(ssh: Ssh, a: DeviceArchive, remote: string, final: string): Promise<PullResult> {
-  let expected = a.sha256;
-  if (!expected) {
-    // Made before checksums were recorded: ask the device for one.
-    const r = ssh.run(`sha256sum < ${shQuote(remote)}`);
-    expected = r.stdout.split(/\s/)[0] ?? '';
-    if (r.code !== 0 || !/^[0-9a-f]{64}$/.test(expected)) return { kind: 'failed', why: `no checksum recorded and sha256sum on the device failed: ${firstLine(r.stderr)}` };
+/**
+ * Copies the archives not here yet: all of them in one `cat` over one ssh session, split by
+ * their listed sizes, each to a temporary name, verified (size and SHA-256), then renamed.
+ * Archives whose batch copy did not verify (e.g. one rotated away meanwhile shifts the rest)
+ * are tried once more alone.
+ */
+async function pullAll(ssh: Ssh, archives: DeviceArchive[], devicePath: string, dest: string): Promise<Map<string, PullResult>> {
+  const results = new Map<string, PullResult>();
+  const expected = new Map<string, string>();
+  const missingSums = archives.filter((a) => !a.sha256);
+  if (missingSums.length) {
+    // Made before checksums were recorded: ask the device.
+    const r = ssh.run(`cd ${shQuote(devicePath)} && sha256sum -- ${missingSums.map((a) => shQuote(a.name)).join(' ')}`);
+    for (const line of r.stdout.split('\n')) {
+      const m = /^([0-9a-f]{64})\s+\*?(.+)$/.exec(line);
+      if (m) expected.set(m[2], m[1]);
+    }
+    for (const a of missingSums) {
+      if (!expected.has(a.name)) results.set(a.name, { kind: 'failed', why: `no checksum recorded and sha256sum on the device failed: ${firstLine(r.stderr)}` });
+    }
   }
-  if (fs.existsSync(final)) {
-    const st = fs.statSync(final);
-    if (st.size === a.bytes && sha256File(final) === expected) return { kind: 'present' };
-    return { kind: 'failed', why: `${final} exists with other content; not overwritten (move it away to pull this archive)` };
+  for (const a of archives) if (a.sha256) expected.set(a.name, a.sha256);
+
+  const todo: DeviceArchive[] = [];
+  for (const a of archives) {
+    if (results.has(a.name)) continue;
+    const final = path.join(dest, a.name);
+    if (fs.existsSync(final)) {
+      const st = fs.statSync(final);
+      if (st.size === a.bytes && sha256File(final) === expected.get(a.name)) results.set(a.name, { kind: 'present' });
+      else results.set(a.name, { kind: 'failed', why: `${final} exists with other content; not overwritten (move it away to pull this archive)` });
+    } else todo.push(a);
   }
-  const part = path.join(path.dirname(final), `.${a.name}.part-${process.pid}`);
-  try {
-    const c = await ssh.copy(`cat -- ${shQuote(remote)}`, part);
-    if (c.code !== 0) return { kind: 'failed', why: `copy failed: ${firstLine(c.stderr) || `ssh exited with status ${c.code}`}` };
-    if (c.bytes !== a.bytes) return { kind: 'failed', why: `copied ${c.bytes} bytes, the device lists ${a.bytes}` };
-    if (c.sha256 !== expected) return { kind: 'failed', why: `SHA-256 of the copy ${c.sha256} differs from the device's ${expected}` };
-    fsyncFile(part);
-    fs.linkSync(part, final);
-    return { kind: 'copied', sha256: c.sha256 };
-  } catch (err) {
-    return { kind: 'failed', why: (err as Error).message };
-  } finally {
-    fs.rmSync(part, { force: true });
+
+  const copy = async (batch: DeviceArchive[]) => {
+    const parts = batch.map((a) => ({ file: path.join(dest, `.${a.name}.part-${process.pid}`), bytes: a.bytes }));
+    try {
+      const c = await ssh.copyMany(`cat -- ${batch.map((a) => shQuote(`${devicePath}/${a.name}`)).join(' ')}`, parts);
+      batch.forEach((a, k) => {
+        const g = c.got[k];
+        let why: string | undefined;
+        if (g.bytes !== a.bytes) why = c.code !== 0 ? `copy failed: ${firstLine(c.stderr) || `ssh exited with status ${c.code}`}` : `copied ${g.bytes} bytes, the device lists ${a.bytes}`;
+        else if (g.sha256 !== expected.get(a.name)) why = `SHA-256 of the copy ${g.sha256} differs from the device's ${expected.get(a.name)}`;
+        if (why) {
+          results.set(a.name, { kind: 'failed', why });
+          return;
+        }
+        fsyncFile(parts[k].file);
+        fs.linkSync(parts[k].file, path.join(dest, a.name));
+        results.set(a.name, { kind: 'copied', sha256: g.sha256 });
+      });
+    } catch (err) {
+      for (const a of batch) if (!results.has(a.name)) results.set(a.name, { kind: 'failed', why: (err as Error).message });
+    } finally {
+      for (const p of parts) fs.rmSync(p.file, { force: true });
+    }
+  };
+  if (todo.length) await copy(todo);
+  if (todo.length > 1) {
+    for (const a of todo) {
+      if (results.get(a.name)?.kind !== 'failed') continue;
+      results.delete(a.name);
+      await copy([a]);
+    }
   }
+  return results;
 }

@@ -79,6 +79,8 @@ export async function createSshd(dir: string): Promise<Sshd> {
     'KbdInteractiveAuthentication no',
     'UsePAM no',
     'PermitUserEnvironment yes',
+    // scp (sftp protocol since OpenSSH 9) for the benchmark's comparison.
+    'Subsystem sftp internal-sftp',
     // The fleet test opens 50 connections at once.
     'MaxStartups 200',
     'LogLevel ERROR',

@@ -3,6 +3,7 @@
  * runtime (ops-kdump under busybox sh) on a simulated device's state directory.
  */
 import { expect } from 'chai';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runCli, tempDir } from '../helpers/cli.js';
@@ -47,20 +48,24 @@ describe('kdump-layer pull (real sshd on 127.0.0.1, real runtime on the device) 
 
   it('copies the complete archives, verified, skips the rest; a second run finds them here; --remove deletes on the device after verifying', () => {
     const names = [1, 2, 3].map((i) => addArchive(dev, BUSYBOX, `2026010${i}-000000`, 200000 + i));
+    // An archive made by an older runtime, without a record: the device's sha256sum is used.
+    const old = 'kdump-20251231-000000-0ddf00d0.tar.gz';
+    fs.writeFileSync(path.join(dev.core, old), crypto.randomBytes(150000));
+    names.unshift(old);
     fs.mkdirSync(path.join(dev.core, 'kdump-20260109-000000-deadbeef.incomplete'));
     const sums = names.map((n) => sha256(path.join(dev.core, n)));
     const dest = path.join(t.dir, 'dumps');
     const r = runCli(['pull', 'root@127.0.0.1', '--dest', dest, ...common]);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.include('skip      kdump-20260109-000000-deadbeef.incomplete (incomplete)');
-    expect(r.stdout).to.match(/3 copied .* 0 already here/);
+    expect(r.stdout).to.match(/4 copied .* 0 already here/);
     expect(fs.readdirSync(dest).sort()).to.deep.equal([...names].sort());
     names.forEach((n, i) => expect(sha256(path.join(dest, n))).to.equal(sums[i]));
-    expect(listRows(dev, BUSYBOX).filter((x) => x.state === 'complete')).to.have.length(3);
+    expect(listRows(dev, BUSYBOX).filter((x) => x.state === 'complete')).to.have.length(4);
 
     const again = runCli(['pull', 'root@127.0.0.1', '--dest', dest, ...common]);
     expect(again.code, again.stderr).to.equal(0);
-    expect(again.stdout).to.match(/0 copied .* 3 already here/);
+    expect(again.stdout).to.match(/0 copied .* 4 already here/);
 
     // A local file that differs is not overwritten, and the device's copy is not removed.
     fs.writeFileSync(path.join(dest, names[0]), 'not the archive');
@@ -70,7 +75,8 @@ describe('kdump-layer pull (real sshd on 127.0.0.1, real runtime on the device) 
     expect(fs.existsSync(path.join(dev.core, names[0]))).to.equal(true);
     expect(fs.existsSync(path.join(dev.core, names[1]))).to.equal(false);
     expect(fs.existsSync(path.join(dev.core, names[2]))).to.equal(false);
-    expect(clash.stdout).to.match(/2 removed on the device, 1 FAILED/);
+    expect(fs.existsSync(path.join(dev.core, names[3]))).to.equal(false);
+    expect(clash.stdout).to.match(/3 removed on the device, 1 FAILED/);
     expect(fs.readdirSync(dest).filter((f) => f.startsWith('.'))).to.deep.equal([]);
   });
 
