@@ -161,7 +161,7 @@ export const pull: Command = {
       let failed = 0;
       let copiedBytes = 0;
       const t0 = process.hrtime.bigint();
-      const results = await pullAll(ssh, listing.archives, listing.path, dest);
+      const results = await pullAll(ssh, listing.archives, listing.path, dest, Boolean(args.remove));
       for (const a of listing.archives) {
         const result = results.get(a.name)!;
         const remote = `${listing.path}/${a.name}`;
@@ -209,7 +209,7 @@ type PullResult = { kind: 'copied'; sha256: string } | { kind: 'present' } | { k
  * Archives whose batch copy did not verify (e.g. one rotated away meanwhile shifts the rest)
  * are tried once more alone.
  */
-async function pullAll(ssh: Ssh, archives: DeviceArchive[], devicePath: string, dest: string): Promise<Map<string, PullResult>> {
+async function pullAll(ssh: Ssh, archives: DeviceArchive[], devicePath: string, dest: string, durable: boolean): Promise<Map<string, PullResult>> {
   const results = new Map<string, PullResult>();
   const expected = new Map<string, string>();
   const missingSums = archives.filter((a) => !a.sha256);
@@ -250,7 +250,8 @@ async function pullAll(ssh: Ssh, archives: DeviceArchive[], devicePath: string, 
           results.set(a.name, { kind: 'failed', why });
           return;
         }
-        fsyncFile(parts[k].file);
+        // On disk before the device's copy may go (--remove); otherwise the device still has it.
+        if (durable) fsyncFile(parts[k].file);
         fs.linkSync(parts[k].file, path.join(dest, a.name));
         results.set(a.name, { kind: 'copied', sha256: g.sha256 });
       });
