@@ -1,12 +1,14 @@
 #!/bin/sh
 # Installs the Debian packages the test suite runs for real (QEMU, a real kernel, kexec-tools,
-# makedumpfile, busybox, dash, shellcheck, a kernel source tree for Kconfig), only those missing.
+# makedumpfile, busybox, dash, shellcheck, a kernel source tree for Kconfig, sshd, dropbear's
+# client, curl and nginx for the upload tests), only those missing.
 set -eu
 
 # Package list: one place. linux-image-amd64 is fetched as a .deb by the tests, not installed.
 PACKAGES="dash busybox-static shellcheck kexec-tools makedumpfile qemu-system-x86 cpio
 e2fsprogs linux-source-6.1 flex bison bc gcc make xz-utils zstd
-systemd mount gzip tar libxml2-utils"
+systemd mount gzip tar libxml2-utils
+openssh-server openssh-client dropbear-bin curl nginx"
 
 missing=""
 for p in $PACKAGES; do
@@ -36,3 +38,10 @@ $SUDO apt-get update -qq
 [ -z "$missing" ] && exit 0
 # shellcheck disable=SC2086
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# The tests start their own sshd and nginx on 127.0.0.1: the packages' system services, if
+# their installation started them, are stopped again.
+for svc in ssh nginx; do
+	case " $missing " in
+	*" openssh-server "* | *" nginx "*) $SUDO invoke-rc.d "$svc" stop >/dev/null 2>&1 || : ;;
+	esac
+done
