@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages the test suite runs for real (QEMU, a real kernel, kexec-tools,
 # makedumpfile, busybox, dash, shellcheck, kernel source trees for Kconfig, libfaketime for
-# the runtime's clock tests, crash(8) and the compiler for the oops test module), only those missing.
+# the runtime's clock tests, crash(8) and the compiler for the oops test module, sshd, dropbear's
+# client, curl and nginx for the upload tests), only those missing.
 set -eu
 
 # Package list: one place. linux-image-amd64 is fetched as a .deb by the tests, not installed;
@@ -10,7 +11,8 @@ set -eu
 # linux-source-6.12 (a second kernel series for the Kconfig tests) comes from bookworm-security.
 PACKAGES="dash busybox-static shellcheck kexec-tools makedumpfile qemu-system-x86 cpio
 e2fsprogs linux-source-6.1 linux-source-6.12 flex bison bc gcc make xz-utils zstd
-systemd mount gzip tar libxml2-utils faketime crash binutils"
+systemd mount gzip tar libxml2-utils faketime crash binutils
+openssh-server openssh-client dropbear-bin curl nginx"
 
 missing=""
 for p in $PACKAGES; do
@@ -45,3 +47,10 @@ $SUDO apt-get update -qq
 [ -z "$missing" ] && exit 0
 # shellcheck disable=SC2086
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# The tests start their own sshd and nginx on 127.0.0.1: the packages' system services, if
+# their installation started them, are stopped again.
+for svc in ssh nginx; do
+	case " $missing " in
+	*" openssh-server "* | *" nginx "*) $SUDO invoke-rc.d "$svc" stop >/dev/null 2>&1 || : ;;
+	esac
+done

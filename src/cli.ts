@@ -15,7 +15,7 @@ export async function main(argv: string[]): Promise<number> {
     .usage('$0 <command> [options]')
     .strict()
     .strictCommands()
-    .demandCommand(1, 'Name a command: generate, validate, machines, init, schema, analyze.')
+    .demandCommand(1, 'Name a command: generate, validate, machines, init, schema, analyze, pull.')
     .recommendCommands()
     .help()
     .alias('h', 'help')

@@ -5,7 +5,7 @@ import { DEFAULT_YOCTO_RELEASE, type YoctoReleaseName } from '../yocto/releases.
 import { CrashkernelError, MIB, parseCrashkernel, smallestReservation } from './crashkernel.js';
 import type { LoadedConfig } from './load.js';
 import { readSchema } from './schema.js';
-import type { MachineProfile, ResolvedConfig, UserConfig } from './types.js';
+import type { MachineProfile, ResolvedConfig, UploadClient, UploadConfig, UserConfig } from './types.js';
 
 export interface ResolveInput {
   /** `--machine`; wins over the config file's `machine`. */
@@ -181,9 +181,52 @@ export function resolveConfig(input: ResolveInput): Resolution {
     dump: dump as ResolvedConfig['dump'],
     archive: merged.archive as ResolvedConfig['archive'],
     actions: merged.actions as ResolvedConfig['actions'],
+    upload: resolveUpload(merged.upload as UploadConfig, where, warnings),
     capture: merged.capture as ResolvedConfig['capture'],
   };
   return { config: resolved, warnings };
+}
+
+/**
+ * The upload target's scheme picks the client unless one is named; the two must agree, and
+ * an ssh target needs the collector's pinned host key (an unknown key is never accepted).
+ */
+function resolveUpload(
+  upload: UploadConfig,
+  where: (...keyPath: string[]) => string | undefined,
+  warnings: string[],
+): ResolvedConfig['upload'] {
+  const scheme = upload.target === 'none' ? 'none' : upload.target.startsWith('ssh://') ? 'ssh' : 'http';
+  const fits: Record<string, UploadClient[]> = { none: ['openssh', 'dropbear', 'curl'], ssh: ['openssh', 'dropbear'], http: ['curl'] };
+  const client = upload.client ?? (scheme === 'http' ? 'curl' : 'openssh');
+  if (!fits[scheme].includes(client)) {
+    throw new UserError(`upload client '${client}' cannot upload to a ${scheme} target`, {
+      where: where('upload', 'client'),
+      hint: scheme === 'ssh' ? 'use openssh or dropbear for ssh://' : 'use curl for http(s)://',
+    });
+  }
+  if (scheme === 'ssh') {
+    const port = /^ssh:\/\/[^/]*:(\d+)\//.exec(upload.target)?.[1];
+    if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
+      throw new UserError(`upload target port ${port} is not a port number`, { where: where('upload', 'target'), hint: 'use 1 to 65535' });
+    }
+    if (/(^|\/)\.\.(\/|$)/.test(upload.target.replace(/^ssh:\/\/[^/]*/, ''))) {
+      throw new UserError('the upload directory may not contain ..', { where: where('upload', 'target') });
+    }
+    if (upload.known_hosts.length === 0) {
+      throw new UserError('an ssh upload target needs the collector\'s host key in upload.known_hosts', {
+        where: where('upload', 'target'),
+        hint: 'add the line(s) of `ssh-keyscan -p PORT HOST` checked against the collector itself, e.g. "[collector]:2222 ssh-ed25519 AAAA..."',
+      });
+    }
+  }
+  if (scheme === 'http' && upload.target.includes('?')) {
+    throw new UserError('an http upload target cannot have a query string: the archive name is appended to its path', { where: where('upload', 'target') });
+  }
+  if (upload.target.startsWith('http://')) {
+    warnings.push(`upload target ${upload.target.replace(/\/\/[^/@]*@/, '//')} is plain http: dumps (kernel memory, possibly secrets) cross the network unencrypted`);
+  }
+  return { ...upload, client };
 }
 
 function sortKeys<T>(o: Record<string, T>): Record<string, T> {

@@ -27,6 +27,7 @@ export interface UserConfig {
   dump?: { path?: string; format?: DumpFormat; level?: number; compressor?: Compressor; message_level?: number; dmesg?: boolean };
   archive?: { compression?: 'gzip' | 'none'; stage?: 'boot' | 'capture'; recompress?: 'none' | 'zlib'; files?: string[]; keep?: number; min_free_mb?: number };
   actions?: { final?: Action; failure?: Action };
+  upload?: Partial<UploadConfig>;
   capture?: { cmdline_remove?: string[]; cmdline_append?: string[] };
 }
 
@@ -53,7 +54,23 @@ export interface ResolvedConfig {
   dump: { path: string; format: DumpFormat; level: number; compressor: Compressor; message_level: number; dmesg: boolean };
   archive: { compression: 'gzip' | 'none'; stage: 'boot' | 'capture'; recompress: 'none' | 'zlib'; files: string[]; keep: number; min_free_mb: number };
   actions: { final: Action; failure: Action };
+  upload: UploadConfig & { client: UploadClient };
   capture: { cmdline_remove: string[]; cmdline_append: string[] };
+}
+
+export type UploadClient = 'openssh' | 'dropbear' | 'curl';
+
+/** Upload of archives off the device (`upload_*` keys of /etc/kdump.conf). */
+export interface UploadConfig {
+  target: string;
+  client?: UploadClient;
+  key: string;
+  known_hosts: string[];
+  ca?: string;
+  connect_timeout: number;
+  idle_timeout: number;
+  keep_local: boolean;
+  http_verify: 'get' | 'head';
 }
 
 /** A built-in machine profile (validated against schemas/machine.schema.json). */

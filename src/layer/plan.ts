@@ -56,6 +56,32 @@ export function coreCollector(dump: ResolvedConfig['dump']): string {
   return args.join(' ');
 }
 
+/** Where the device keeps its upload credentials. */
+export const UPLOAD_CONF_DIR = '/etc/ops-kdump';
+
+/** The OE package that provides each upload client. */
+const UPLOAD_PACKAGES = { openssh: 'openssh-ssh', dropbear: 'dropbear', curl: 'curl' } as const;
+
+/** What the kdump.conf, recipe and SECURITY.md templates say about the upload. */
+export function uploadContext(upload: ResolvedConfig['upload']) {
+  const enabled = upload.target !== 'none';
+  const ssh = upload.target.startsWith('ssh://');
+  return {
+    enabled,
+    ssh,
+    target: upload.target,
+    client: upload.client,
+    key: upload.key,
+    knownHostsPath: `${UPLOAD_CONF_DIR}/known_hosts`,
+    ca: upload.ca ?? '',
+    connectTimeout: upload.connect_timeout,
+    idleTimeout: upload.idle_timeout,
+    keepLocal: upload.keep_local ? 'yes' : 'no',
+    httpVerify: upload.http_verify,
+    rdepends: enabled ? ` ${UPLOAD_PACKAGES[upload.client]}` : '',
+  };
+}
+
 function toKconfigValue(v: string | number | boolean): KconfigValue {
   if (typeof v === 'boolean') return { kind: v ? 'y' : 'n' };
   if (typeof v === 'number') return { kind: 'int', value: String(v) };
@@ -93,6 +119,7 @@ export function planLayer(config: ResolvedConfig, inv: PlanInvocation): PlannedF
   const kernelInc = `${config.kernel.recipe}-kdump.inc`;
 
   const systemdUnits = listTemplateDir(`${RUNTIME_DIR}/systemd`);
+  const knownHosts = config.upload.known_hosts.length > 0;
   const runtimeFiles: PlannedFile[] = [
     { path: RUNTIME_NAME, content: readVerbatim(`${RUNTIME_DIR}/${RUNTIME_NAME}`), mode: 0o755 },
     ...systemdUnits.map((u) => ({ path: u, content: readVerbatim(`${RUNTIME_DIR}/systemd/${u}`), mode: 0o644 })),
@@ -128,7 +155,9 @@ export function planLayer(config: ResolvedConfig, inv: PlanInvocation): PlannedF
     recompress: config.archive.recompress === 'zlib' ? coreCollector({ ...config.dump, format: 'kdump', compressor: 'zlib' }) : 'none',
     cmdlineRemove: config.capture.cmdline_remove.join(' '),
     cmdlineAppend: config.capture.cmdline_append.join(' '),
-    sourceFiles: [...runtimeFiles.map((f) => f.path), 'kdump.conf', 'sysconfig-kdump'].sort(),
+    sourceFiles: [...runtimeFiles.map((f) => f.path), 'kdump.conf', 'sysconfig-kdump', ...(knownHosts ? ['known_hosts'] : [])].sort(),
+    upload: uploadContext(config.upload),
+    knownHosts,
     systemdUnits,
     systemdServices: systemdUnits.filter((u) => u.endsWith('.service')).join(' '),
   };
@@ -160,6 +189,7 @@ export function planLayer(config: ResolvedConfig, inv: PlanInvocation): PlannedF
   add(`${rdir}/files/kdump.conf`, tpl('recipes-kdump/ops-kdump/files/kdump.conf'));
   add(`${rdir}/files/sysconfig-kdump`, tpl('recipes-kdump/ops-kdump/files/sysconfig-kdump'));
   for (const f of runtimeFiles) add(`${rdir}/files/${f.path}`, f.content, f.mode);
+  if (knownHosts) add(`${rdir}/files/known_hosts`, `${config.upload.known_hosts.join('\n')}\n`);
   add(`recipes-kdump/packagegroups/packagegroup-${config.layer.collection}.bb`, tpl('recipes-kdump/packagegroups/packagegroup.bb'));
 
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

@@ -312,18 +312,19 @@ dmesg no
         expect(r.stderr).to.include('finishing the interrupted removal of kdump-000005-19700101-000001-eeeeeeee');
       });
 
-      it('`list -m` prints name, state, bytes, time, result and reason', () => {
+      it('`list -m` prints name, state, bytes, time, result, reason, upload state and recorded SHA-256', () => {
         const f = path.join(t.dir, 'k.conf');
         fs.writeFileSync(f, `path ${t.dir}\n`);
         const r = piece(shell.argv, 'main list -m', { KDUMP_CONF: f });
         const rows = r.stdout.trim().split('\n').map((l) => l.split('\t'));
-        expect(rows[1]).to.deep.equal(['kdump-000001-20260101-000000-aaaaaaaa.tar.gz', 'complete', rows[1][2], '2026-01-01T00:00:00Z', '', '']);
+        // No upload target and no checksum recorded (the archives were not made by ops-kdump).
+        expect(rows[1]).to.deep.equal(['kdump-000001-20260101-000000-aaaaaaaa.tar.gz', 'complete', rows[1][2], '2026-01-01T00:00:00Z', '', '', '-', '']);
         expect(Number(rows[1][2])).to.be.greaterThan(0);
         expect(rows[0][3]).to.equal('2025-12-31T00:00:00Z');
         expect(rows.map((x) => x[1])).to.deep.equal(['complete', 'complete', 'complete', 'incomplete', 'pending', 'incomplete', 'complete', 'failed', 'failed']);
-        expect(rows[7]).to.deep.equal(['kdump-000007-20260107-000000-11111111.failed', 'failed', rows[7][2], '2026-01-07T00:00:00Z', 'failed', 'only 3 MiB free on /var/core, min_free_mb is 64']);
+        expect(rows[7]).to.deep.equal(['kdump-000007-20260107-000000-11111111.failed', 'failed', rows[7][2], '2026-01-07T00:00:00Z', 'failed', 'only 3 MiB free on /var/core, min_free_mb is 64', '-', '']);
         const human = piece(shell.argv, 'main list', { KDUMP_CONF: f }).stdout;
-        expect(human).to.match(/^kdump-000007-20260107-000000-11111111\.failed +failed +\d+ +2026-01-07T00:00:00Z +failed, because only 3 MiB free on \/var\/core, min_free_mb is 64$/m);
+        expect(human).to.match(/^kdump-000007-20260107-000000-11111111\.failed +failed +\d+ +2026-01-07T00:00:00Z +- +failed, because only 3 MiB free on \/var\/core, min_free_mb is 64$/m);
       });
     });
 
@@ -462,6 +463,7 @@ dmesg no
           loaded: '0', reserved_bytes: '134217728', path: core,
           last_crash: 'kdump-000001-20260101-000000-aaaaaaaa.tar.gz', last_crash_state: 'complete', last_crash_result: '', last_crash_reason: '',
           last_dump: 'kdump-000001-20260101-000000-aaaaaaaa.tar.gz', last_dump_state: 'complete', last_dump_result: '',
+          upload_target: 'none', upload_pending: '0', upload_failed: '0', upload_uploaded: '0',
         });
         // A later crash whose save failed: the last crash is that one, the last dump stays.
         fs.mkdirSync(path.join(core, 'kdump-000002-19700101-000004-bbbbbbbb.failed'));

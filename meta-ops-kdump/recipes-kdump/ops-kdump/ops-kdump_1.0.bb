@@ -13,6 +13,7 @@ SRC_URI = "file://kdump.conf \
            file://ops-kdump-capture.service \
            file://ops-kdump-capture.target \
            file://ops-kdump-load.service \
+           file://ops-kdump-upload.service \
            file://ops-kdump.init \
            file://sysconfig-kdump"
 S = "${WORKDIR}"
@@ -21,7 +22,7 @@ inherit allarch systemd update-rc.d
 
 # systemd.bbclass and update-rc.d.bbclass each act only when the distro uses that init
 # system, so one package serves both.
-SYSTEMD_SERVICE:${PN} = "ops-kdump-archive.service ops-kdump-capture.service ops-kdump-load.service"
+SYSTEMD_SERVICE:${PN} = "ops-kdump-archive.service ops-kdump-capture.service ops-kdump-load.service ops-kdump-upload.service"
 SYSTEMD_AUTO_ENABLE:${PN} = "enable"
 INITSCRIPT_NAME = "ops-kdump"
 INITSCRIPT_PARAMS = "start 41 S ."
@@ -33,12 +34,15 @@ do_install() {
 	install -m 0644 ${S}/sysconfig-kdump ${D}${sysconfdir}/sysconfig/kdump
 	# Dumps hold all of the kernel's memory: root only (the runtime keeps it so too).
 	install -d -m 0700 ${D}/var/core/kernel-core
+	# Upload credentials: the device's key is provisioned per device (root only, 0600).
+	install -d -m 0700 ${D}${sysconfdir}/ops-kdump
 	if ${@bb.utils.contains('DISTRO_FEATURES', 'systemd', 'true', 'false', d)}; then
 		install -d ${D}${systemd_system_unitdir}
 		install -m 0644 ${S}/ops-kdump-archive.service ${D}${systemd_system_unitdir}/ops-kdump-archive.service
 		install -m 0644 ${S}/ops-kdump-capture.service ${D}${systemd_system_unitdir}/ops-kdump-capture.service
 		install -m 0644 ${S}/ops-kdump-capture.target ${D}${systemd_system_unitdir}/ops-kdump-capture.target
 		install -m 0644 ${S}/ops-kdump-load.service ${D}${systemd_system_unitdir}/ops-kdump-load.service
+		install -m 0644 ${S}/ops-kdump-upload.service ${D}${systemd_system_unitdir}/ops-kdump-upload.service
 	fi
 	if ${@bb.utils.contains('DISTRO_FEATURES', 'sysvinit', 'true', 'false', d)}; then
 		install -d ${D}${sysconfdir}/init.d

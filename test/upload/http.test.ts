@@ -1,0 +1,112 @@
+/** The runtime's HTTP PUT upload (curl) against a real nginx on 127.0.0.1, under busybox sh and dash. */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { tempDir } from '../helpers/cli.js';
+import { createNginx, type Nginx } from '../helpers/nginx.js';
+import { freePort, sh } from '../helpers/sshd.js';
+import { SHELLS } from '../runtime/shell.js';
+import { addArchive, listRows, makeDevice, origin, run, runAsync, sha256, type Device } from './device.js';
+
+const DASH = SHELLS.find((s) => s.name === 'dash')!.argv;
+
+describe('ops-kdump upload over HTTP PUT (real nginx on 127.0.0.1) @slow', function () {
+  this.timeout(120000);
+  let t: { dir: string; cleanup: () => void };
+  let nginx: Nginx;
+  let n = 0;
+
+  before(async () => {
+    t = tempDir('ops-kdump-upload-http-');
+    nginx = await createNginx(path.join(t.dir, 'nginx'));
+    await nginx.start();
+  });
+  after(() => {
+    nginx?.stop();
+    t?.cleanup();
+  });
+
+  function setup(extra: string[] = [], url = `${nginx.url}/c${n + 1}`): { dev: Device; store: string } {
+    n++;
+    const store = path.join(nginx.store, `c${n}`);
+    fs.mkdirSync(store);
+    const dev = makeDevice(path.join(t.dir, `devices${n}`), `switch${n}`);
+    dev.configure([`upload_target ${url}`, 'upload_connect_timeout 5', 'upload_idle_timeout 3', ...extra]);
+    return { dev, store };
+  }
+
+  for (const shell of SHELLS) {
+    for (const verify of ['get', 'head']) {
+      it(`${shell.name}, verify ${verify}: PUT lands the archive whole under a fleet-unique name; then uploaded`, () => {
+        const { dev, store } = setup([`upload_http_verify ${verify}`]);
+        const a = addArchive(dev, shell.argv, '20260101-000000', 300000);
+        expect(listRows(dev, shell.argv)[0].upload).to.equal('pending');
+        const r = run(dev, shell.argv, ['upload']);
+        expect(r.code, r.stderr).to.equal(0);
+        const remote = `${origin(dev)}-${a}`;
+        expect(fs.readdirSync(store)).to.deep.equal([remote]);
+        expect(sha256(path.join(store, remote))).to.equal(sha256(path.join(dev.core, a)));
+        expect(listRows(dev, shell.argv)[0].upload).to.equal('uploaded');
+      });
+    }
+  }
+
+  it('server down: failed with the reason, uploaded on the next run', async () => {
+    const closed = await freePort();
+    const { dev, store } = setup([], `http://127.0.0.1:${closed}/kdump/c${n + 1}`);
+    const a = addArchive(dev, DASH, '20260102-000000', 100000);
+    const r = run(dev, DASH, ['upload']);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/FAILED: HTTP PUT failed: .*(Failed to connect|Connection refused|Couldn't connect)/);
+    expect(listRows(dev, DASH)[0].upload).to.match(/^failed:HTTP PUT failed/);
+    fs.writeFileSync(dev.conf, fs.readFileSync(dev.conf, 'utf8').replace(`:${closed}/`, `:${nginx.port}/`));
+    expect(run(dev, DASH, ['upload']).code).to.equal(0);
+    expect(fs.readdirSync(store)).to.deep.equal([`${origin(dev)}-${a}`]);
+  });
+
+  it('a collector that refuses the PUT (HTTP 405): failed, says so', () => {
+    const { dev } = setup([], `http://127.0.0.1:${nginx.port}/elsewhere`);
+    addArchive(dev, DASH, '20260103-000000', 100000);
+    const r = run(dev, DASH, ['upload']);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/FAILED: HTTP PUT failed: .*(405|error)/);
+    expect(listRows(dev, DASH)[0].upload).to.match(/^failed:/);
+  });
+
+  it('collector disk full: not marked uploaded, no object under the final name', () => {
+    const { dev, store } = setup();
+    sh('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', store]);
+    try {
+      const a = addArchive(dev, DASH, '20260104-000000', 3 * 1048576);
+      const r = run(dev, DASH, ['upload']);
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.match(/FAILED: HTTP PUT failed: .*50\d/);
+      expect(listRows(dev, DASH)[0].upload).to.match(/^failed:/);
+      // nginx copies the body from its temporary directory (another filesystem here) to a
+      // temporary name beside the target and leaves that partial copy when the disk is full:
+      // never under the final name.
+      expect(fs.readdirSync(store)).to.not.include(`${origin(dev)}-${a}`);
+    } finally {
+      spawnSync('umount', [store]);
+    }
+  });
+
+  it('server stops mid-upload and its worker is killed: not marked uploaded, no partial object; the next run completes it', async () => {
+    const { dev, store } = setup();
+    const a = addArchive(dev, DASH, '20260105-000000', 16 * 1048576);
+    const workers = nginx.workerPids();
+    for (const w of workers) process.kill(w, 'SIGSTOP');
+    const r = await runAsync(dev, DASH, ['upload']);
+    for (const w of workers) process.kill(w, 'SIGKILL');
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/FAILED: HTTP PUT failed/);
+    expect(fs.readdirSync(store)).to.deep.equal([]);
+    // nginx's master starts a new worker.
+    const until = Date.now() + 10000;
+    while (nginx.workerPids().length === 0 && Date.now() < until) await new Promise((res) => setTimeout(res, 50));
+    const r2 = run(dev, DASH, ['upload']);
+    expect(r2.code, r2.stderr).to.equal(0);
+    expect(sha256(path.join(store, `${origin(dev)}-${a}`))).to.equal(sha256(path.join(dev.core, a)));
+  });
+});
