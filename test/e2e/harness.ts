@@ -333,6 +333,9 @@ export class Guest {
       'console=ttyS0',
       'panic=5',
       'oops=panic',
+      // QEMU/TCG on a loaded host can miss the kernel's early timer IRQ check and panic
+      // ("IO-APIC + timer doesn't work"); the check is for broken hardware.
+      'no_timer_check',
       opts.crashkernel === null ? '' : `crashkernel=${opts.crashkernel ?? '128M'}`,
       opts.extraAppend ?? '',
     ]

@@ -29,9 +29,13 @@ export const BASE_PACKAGES = [
 ];
 const SUITE = 'bookworm';
 
-/** Modules the images load: the disk and file system (initramfs), the watchdog (udev). */
-const INITRAMFS_MODULES = ['virtio_pci', 'virtio_blk', 'crc32c_generic', 'ext4'];
-const ROOTFS_MODULES = [...INITRAMFS_MODULES, 'i6300esb'];
+/**
+ * Modules of the images: the disk and file system, and the board's watchdog driver, which
+ * the initramfs loads as core-image-minimal-initramfs's udev coldplug does (the driver
+ * takes over a watchdog still running from the crashed kernel early in the capture boot).
+ */
+const INITRAMFS_MODULES = ['virtio_pci', 'virtio_blk', 'crc32c_generic', 'ext4', 'i6300esb'];
+const ROOTFS_MODULES = INITRAMFS_MODULES;
 
 function hashOf(parts: (string | Buffer)[]): string {
   const h = crypto.createHash('sha256');
@@ -72,10 +76,10 @@ export function ensureBase(): string {
 
 /** The stand-in for core-image-minimal-initramfs: mount root=, switch to its init. */
 export function standinInit(kernel: Kernel, modules: string[]): string {
-  const ins = modules.map((m) => `insmod /lib/modules/${kernel.release}/${m}`).join('\n');
+  const ins = modules.map((m) => `insmod /lib/modules/${kernel.release}/${m} 2>/dev/null`).join('\n');
   return `#!/bin/busybox sh
 /bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin /proc /sys /dev /newroot
-/bin/busybox --install -s
+/bin/busybox --install -s 2>/dev/null
 export PATH=/sbin:/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -162,6 +166,9 @@ crash() {
 }
 say "KDL-DRIVER step=$step init=$(cat /proc/1/comm)"
 ops-kdump status -m 2>&1 | sed 's/^/KDL-STATUS /' >/dev/console
+if [ -e /sys/class/watchdog/watchdog0/state ]; then
+  say "KDL-WATCHDOG $(cat /sys/class/watchdog/watchdog0/state) $(cat /sys/class/watchdog/watchdog0/timeout)"
+fi
 if [ -d /run/systemd/system ]; then
   for u in ops-kdump-load.service ops-kdump-archive.service; do
     say "KDL-UNIT $u $(systemctl is-active $u) $(systemctl show -p Result --value $u)"
@@ -211,6 +218,14 @@ WantedBy=default.target
 const CAPTURE_PROBE = `#!/bin/sh
 {
   echo "KDL-CAPTURE-PROBE begin"
+  # Once udev has loaded a watchdog driver: is the watchdog running, and with what timeout?
+  (
+    i=0
+    while [ ! -e /sys/class/watchdog/watchdog0/state ] && [ $i -lt 900 ]; do sleep 1; i=$((i + 1)); done
+    sleep 5
+    [ -e /sys/class/watchdog/watchdog0/state ] &&
+      echo "KDL-WATCHDOG $(cat /sys/class/watchdog/watchdog0/state) $(cat /sys/class/watchdog/watchdog0/timeout)" >/dev/console
+  ) &
   systemctl list-units --no-legend --plain --all --state=active,activating,reloading | awk '{ print "KDL-ACTIVE " $1 }'
   systemctl list-jobs --no-legend | awk '{ print "KDL-JOB " $2 " " $3 }'
   echo "KDL-CAPTURE-PROBE end"
@@ -227,8 +242,8 @@ exit 0
  */
 const QUICK_INIT = `#!/bin/sh
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
-[ -e /proc/vmcore ] && exec /sbin/init
 mount -t proc proc /proc
+if [ -e /proc/vmcore ]; then umount /proc; exec /sbin/init; fi
 mount -t sysfs sysfs /sys
 mkdir -p /run && mount -t tmpfs tmpfs /run
 ops-kdump load >/dev/console 2>&1
@@ -278,10 +293,13 @@ export function layerCrashkernel(layerDir: string): string {
   return m[1];
 }
 
-/** Generates the layer with the built CLI into .cache (the tree the image is made from). */
+/**
+ * Generates the layer with the built CLI into a fresh directory under .cache (the tree the
+ * image is made from); the caller removes it.
+ */
 export function generateLayer(machine = 'as5712'): string {
-  const dir = path.join(rootfsDir, `layer-${machine}`);
-  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(rootfsDir, { recursive: true });
+  const dir = path.join(fs.mkdtempSync(path.join(rootfsDir, `layer-${machine}-`)), 'meta-ops-kdump');
   sh(process.execPath, [cliPath, 'generate', '--machine', machine, '--out', dir]);
   return dir;
 }
@@ -343,7 +361,8 @@ export function buildImage(kernel: Kernel, init: InitSystem, layerDir: string): 
       const s = path.join(kernel.root, 'lib/modules', kernel.release, f);
       if (fs.existsSync(s)) fs.copyFileSync(s, r(path.join('lib/modules', kernel.release, f)));
     }
-    sh('busybox', ['depmod', '-b', staging, kernel.release]);
+    // The image's own depmod (kmod): udev loads drivers by modalias, from modules.alias.
+    sh('chroot', [staging, 'depmod', '-a', kernel.release]);
     fs.writeFileSync(r('etc/fstab'), '/dev/vda / ext4 rw 0 0\n');
     fs.writeFileSync(r('etc/hostname'), 'ops-kdump-test\n');
     // Test driver (not part of the layer).
@@ -360,15 +379,15 @@ export function buildImage(kernel: Kernel, init: InitSystem, layerDir: string): 
       fs.writeFileSync(r('etc/systemd/system/ops-kdump-capture.service.d/kdl-probe.conf'), '[Service]\nExecStartPre=-/usr/lib/kdl/capture-probe\n');
       // The hardware watchdog as a switch runs it: systemd feeds it (a no-op without one).
       fs.mkdirSync(r('etc/systemd/system.conf.d'), { recursive: true });
-      fs.writeFileSync(r('etc/systemd/system.conf.d/watchdog.conf'), '[Manager]\nRuntimeWatchdogSec=20s\n');
+      fs.writeFileSync(r('etc/systemd/system.conf.d/watchdog.conf'), '[Manager]\nRuntimeWatchdogSec=90s\n');
     } else {
       fs.writeFileSync(r('etc/init.d/kdl-driver'), `#!/bin/sh\n[ "$1" = start ] || exit 0\n[ -e /proc/vmcore ] && exit 0\nexec /usr/lib/kdl/driver\n`, { mode: 0o755 });
       fs.symlinkSync('../init.d/kdl-driver', r('etc/rc2.d/S99kdl-driver'));
     }
-    fs.rmSync(`${out}.tmp`, { force: true });
-    sh('truncate', ['-s', '1536M', `${out}.tmp`]);
-    sh('mkfs.ext4', ['-q', '-F', '-m', '0', '-E', 'lazy_itable_init=0,lazy_journal_init=0', '-d', staging, `${out}.tmp`]);
-    fs.renameSync(`${out}.tmp`, out);
+    const tmp = `${out}.tmp-${process.pid}`;
+    sh('truncate', ['-s', '1536M', tmp]);
+    sh('mkfs.ext4', ['-q', '-F', '-m', '0', '-E', 'lazy_itable_init=0,lazy_journal_init=0', '-d', staging, tmp]);
+    fs.renameSync(tmp, out);
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }
