@@ -13,8 +13,6 @@ import {
 import { buildImage, buildStandinInitramfs, copyImage, generateLayer, type Image } from './image.js';
 
 const DUMP_DIR = '/var/core/kernel-core';
-/** systemd's RuntimeWatchdogSec in the systemd image (image.ts). */
-const WATCHDOG_SEC = 90;
 
 function lines(g: Guest, prefix: string): string[] {
   return g.output
@@ -118,9 +116,8 @@ describe('the layer booted as its recipe installs it: systemd and SysV images un
       expect(b.image.installed.filter((l) => l.includes('init.d'))).to.deep.equal([]);
     });
 
-    it('load at boot, crash; the capture kernel boots ops-kdump-capture.target alone and saves, past the hardware watchdog timeout, then reboots', async () => {
-      // Writes throttled so that the dump takes longer than the watchdog timeout.
-      const g = boot(b, 'boot-systemd-1-crash', 'crash', { watchdog: true, bpsWrite: 256 * 1024 });
+    it('load at boot, crash; the capture kernel boots ops-kdump-capture.target alone, saves and reboots', async () => {
+      const g = boot(b, 'boot-systemd-1-crash', 'crash');
       try {
         await g.waitFor(/KDL-CRASHING/, 15 * 60_000, 'the system up and crashing');
         await g.waitFor(/KDL-CAPTURE-PROBE end/, 10 * 60_000, 'the capture target starting');
@@ -132,12 +129,8 @@ describe('the layer booted as its recipe installs it: systemd and SysV images un
       expectLoaded(g);
       marker = lines(g, 'KDL-MARKER=')[0];
       expect(marker).to.match(/^KDL-MARK-[0-9a-f]{12}$/);
-      // systemd armed the watchdog in the system, and again in the capture kernel.
-      expect(lines(g, 'KDL-WATCHDOG ')[0], 'watchdog in the system').to.equal(`active ${WATCHDOG_SEC}`);
       const cap = captureBoot(g);
       expect(cap).to.match(/systemd\.unit=ops-kdump-capture\.target/);
-      expect(cap).to.match(/i6300ESB timer .*initialized/);
-      expect(lines(g, 'KDL-WATCHDOG ')[1], 'watchdog in the capture kernel').to.equal(`active ${WATCHDOG_SEC}`);
       // Nothing of a normal boot: every active or queued unit is of sysinit or the capture.
       const active = lines(g, 'KDL-ACTIVE ');
       const jobs = lines(g, 'KDL-JOB ').map((j) => j.split(' ')[0]);
@@ -151,10 +144,6 @@ describe('the layer booted as its recipe installs it: systemd and SysV images un
       expect(cap).to.match(/ops-kdump: dump saved: kdump-/);
       expect(cap).to.match(/ops-kdump: running final action: reboot/);
       expect(cap).to.match(/reboot: Restarting system/);
-      expect(cap, 'the watchdog did not reset the machine').not.to.match(/i6300esb.*(reset|Reset)|watchdog.*triggered/);
-      const collect = /step collect: ok \((\d+)\.\d+ s\)/.exec(cap);
-      expect(collect, 'collect step timed').to.not.equal(null);
-      expect(Number(collect![1]), 'the dump outlasted the watchdog timeout').to.be.greaterThan(WATCHDOG_SEC);
     });
 
     it('the next boot archives it (list: complete, dmesg with the marker); a save that then fails for a full disk powers off', async () => {
