@@ -66,12 +66,12 @@ function unpackArchive(disk: string, name: string, tag: string): { top: string; 
   };
 }
 
-/** A failed save the capture kernel left in the dump directory: its metadata. */
+/** The record of a failed save the capture kernel left in the dump directory: its metadata. */
 function failedEntry(disk: string, tag: string): string {
   const out = path.join(e2eDir, `${tag}-core`);
   extractFromDisk(disk, DUMP_DIR, out);
   const dir = path.join(out, path.basename(DUMP_DIR));
-  const inc = fs.readdirSync(dir).filter((e) => e.endsWith('.incomplete'));
+  const inc = fs.readdirSync(dir).filter((e) => e.endsWith('.failed'));
   expect(inc, fs.readdirSync(dir).join(' ')).to.have.length(1);
   return fs.readFileSync(path.join(dir, inc[0], 'metadata.txt'), 'utf8');
 }
@@ -109,7 +109,7 @@ describe('the layer booted as its recipe installs it: systemd and SysV images un
 
     it('the image has the layer as the recipe installs it', () => {
       expect(b.image.installed).to.include.members([
-        '/usr/sbin/ops-kdump 0755', '/etc/kdump.conf 0644', '/etc/sysconfig/kdump 0644',
+        '/usr/sbin/ops-kdump 0755', '/etc/kdump.conf 0644', '/etc/sysconfig/kdump 0644', '/var/core/kernel-core/ 0700',
         '/lib/systemd/system/ops-kdump-load.service 0644', '/lib/systemd/system/ops-kdump-capture.target 0644',
         'enable ops-kdump-load.service', 'enable ops-kdump-capture.service', 'enable ops-kdump-archive.service',
       ]);
@@ -160,7 +160,7 @@ describe('the layer booted as its recipe installs it: systemd and SysV images un
       const list = lines(g, 'KDL-LIST ').map((l) => l.split('\t'));
       expect(list, g.tail()).to.have.length(1);
       expect(list[0][1]).to.equal('complete');
-      expect(list[0][0]).to.match(/^kdump-\d{8}-\d{6}-[0-9a-f]+\.tar\.gz$/);
+      expect(list[0][0]).to.match(/^kdump-\d{6}-\d{8}-\d{6}-[0-9a-f]+\.tar\.gz$/);
       const a = unpackArchive(b.disk, list[0][0], 'boot-systemd');
       expect(a.dmesg).to.include(marker);
       expect(a.meta).to.match(/^result=complete$/m);
@@ -235,9 +235,9 @@ describe('the layer booted as its recipe installs it: systemd and SysV images un
 
       const cap = captureBoot(g);
       expect(cap).to.match(/ops-kdump: save FAILED in step collect/);
-      // In the shell, the user sees the dump state: the earlier archive and the failed one.
+      // In the shell, the user sees the dump state: the earlier archive and the failed crash.
       const inShell = lines(g, 'KDL-SHELL-LIST ').map((l) => l.split('\t')[1]);
-      expect(inShell).to.deep.equal(['complete', 'incomplete']);
+      expect(inShell).to.deep.equal(['complete', 'failed']);
       expect(cap, 'the shell exits into a reboot').to.match(/reboot: Restarting system/);
       const meta = failedEntry(b.disk, 'boot-sysv-failed');
       expect(meta).to.match(/^result=failed$/m);

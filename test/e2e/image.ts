@@ -319,6 +319,7 @@ export function buildImage(kernel: Kernel, init: InitSystem, layerDir: string): 
   ]);
   const out = path.join(rootfsDir, `${init}-${key}.img`);
   const installed = [
+    ...inst.dirs.map((d) => `${d.path}/ ${d.mode.toString(8).padStart(4, '0')}`),
     ...inst.files.map((f) => `${f.dest} ${f.mode.toString(8).padStart(4, '0')}`),
     ...inst.enable.map((u) => `enable ${u}`),
     ...inst.rcLinks.map((l) => `${l.link} -> ${l.target}`),

@@ -32,7 +32,7 @@ export type InitSystem = 'systemd' | 'sysvinit';
 
 export interface RecipeInstall {
   recipe: string;
-  dirs: string[];
+  dirs: { path: string; mode: number }[];
   files: { src: string; dest: string; mode: number }[];
   /** Units systemd.bbclass enables (empty unless the image uses systemd). */
   enable: string[];
@@ -95,7 +95,9 @@ export function recipeInstall(layerDir: string, init: InitSystem): RecipeInstall
     if (words[0] !== 'install') throw new Error(`${recipe}: do_install line ${i + 1}: cannot follow '${line}'`);
     if (!active()) return;
     if (words[1] === '-d') {
-      out.dirs.push(...words.slice(2).map((w) => expand(w, i + 1)));
+      // install -d [-m MODE] DIR...
+      const mode = words[2] === '-m' ? parseInt(words[3], 8) : 0o755;
+      for (const w of words.slice(words[2] === '-m' ? 4 : 2)) out.dirs.push({ path: expand(w, i + 1), mode });
     } else if (words[1] === '-m' && words.length === 5) {
       out.files.push({ mode: parseInt(words[2], 8), src: expand(words[3], i + 1), dest: expand(words[4], i + 1) });
     } else {
@@ -132,7 +134,10 @@ export function recipeInstall(layerDir: string, init: InitSystem): RecipeInstall
 
 /** Installs what recipeInstall found into the root file system tree `root`. */
 export function applyInstall(root: string, inst: RecipeInstall): void {
-  for (const d of inst.dirs) fs.mkdirSync(path.join(root, d), { recursive: true, mode: 0o755 });
+  for (const d of inst.dirs) {
+    fs.mkdirSync(path.join(root, d.path), { recursive: true });
+    fs.chmodSync(path.join(root, d.path), d.mode);
+  }
   for (const f of inst.files) {
     const dest = path.join(root, f.dest);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
