@@ -2,7 +2,8 @@
 # Installs the Debian packages the test suite runs for real (QEMU, a real kernel, kexec-tools,
 # makedumpfile, busybox, dash, shellcheck, kernel source trees for Kconfig, libfaketime for
 # the runtime's clock tests, crash(8) and the compiler for the oops test module, sshd, dropbear's
-# client, curl and nginx for the upload tests), only those missing.
+# client, curl and nginx for the upload tests, mmdebstrap for the booted test images), only
+# those missing.
 set -eu
 
 # Package list: one place. linux-image-amd64 is fetched as a .deb by the tests, not installed;
@@ -12,7 +13,7 @@ set -eu
 PACKAGES="dash busybox-static shellcheck kexec-tools makedumpfile qemu-system-x86 cpio
 e2fsprogs linux-source-6.1 linux-source-6.12 flex bison bc gcc make xz-utils zstd
 systemd mount gzip tar libxml2-utils faketime crash binutils
-openssh-server openssh-client dropbear-bin curl nginx"
+openssh-server openssh-client dropbear-bin curl nginx mmdebstrap"
 
 missing=""
 for p in $PACKAGES; do

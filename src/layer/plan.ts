@@ -2,6 +2,7 @@ import type { ResolvedConfig } from '../config/types.js';
 import { kdumpFragment } from '../kernel/rules.js';
 import { printFragment, type FragmentEntry, type KconfigValue } from '../kernel/fragment.js';
 import { findYoctoRelease } from '../yocto/releases.js';
+import { CAPTURE_NEED_MIB } from './capture-memory.js';
 import { createRenderer, listTemplateDir, readVerbatim } from './render.js';
 
 /** One file of the generated layer. Paths are relative to the layer directory, with '/'. */
@@ -155,6 +156,8 @@ export function planLayer(config: ResolvedConfig, inv: PlanInvocation): PlannedF
     recompress: config.archive.recompress === 'zlib' ? coreCollector({ ...config.dump, format: 'kdump', compressor: 'zlib' }) : 'none',
     cmdlineRemove: config.capture.cmdline_remove.join(' '),
     cmdlineAppend: config.capture.cmdline_append.join(' '),
+    captureNeedSystemd: CAPTURE_NEED_MIB.systemd,
+    captureNeedSysvinit: CAPTURE_NEED_MIB.sysvinit,
     sourceFiles: [...runtimeFiles.map((f) => f.path), 'kdump.conf', 'sysconfig-kdump', ...(knownHosts ? ['known_hosts'] : [])].sort(),
     upload: uploadContext(config.upload),
     knownHosts,

@@ -108,7 +108,7 @@ export function moduleLoadOrder(kernel: Kernel, wanted: string[]): string[] {
 const GUEST_MODULES = ['virtio_pci', 'virtio_blk', 'crc32c_generic', 'ext4'];
 
 /** Shared libraries (per ldd) of the given binaries, including the dynamic loader. */
-function sharedLibraries(binaries: string[]): string[] {
+export function sharedLibraries(binaries: string[]): string[] {
   const libs = new Set<string>();
   for (const b of binaries) {
     const out = spawnSync('ldd', [b], { encoding: 'utf8' }).stdout ?? '';
@@ -120,7 +120,7 @@ function sharedLibraries(binaries: string[]): string[] {
   return [...libs];
 }
 
-function copyWithParents(src: string, stagingRoot: string, dest = src): void {
+export function copyWithParents(src: string, stagingRoot: string, dest = src): void {
   const target = path.join(stagingRoot, dest);
   fs.mkdirSync(path.dirname(target), { recursive: true });
   fs.copyFileSync(fs.realpathSync(src), target);
@@ -308,6 +308,12 @@ export interface BootOptions {
   /** Start of the guest's real-time clock (QEMU -rtc base=…), e.g. a board without a battery at 1970. */
   rtcBase?: string;
   logFile: string;
+  /** Extra -drive options for the disk (e.g. throttling.bps-write=N). */
+  driveOptions?: string;
+  /** More QEMU arguments (devices). */
+  qemuArgs?: string[];
+  /** Keep the serial console's input open for send(). */
+  interactive?: boolean;
 }
 
 export class Guest {
@@ -327,6 +333,9 @@ export class Guest {
       'console=ttyS0',
       'panic=5',
       'oops=panic',
+      // QEMU/TCG on a loaded host can miss the kernel's early timer IRQ check and panic
+      // ("IO-APIC + timer doesn't work"); the check is for broken hardware.
+      'no_timer_check',
       opts.crashkernel === null ? '' : `crashkernel=${opts.crashkernel ?? '128M'}`,
       opts.extraAppend ?? '',
     ]
@@ -343,13 +352,14 @@ export class Guest {
       '-kernel', opts.kernel.vmlinuz,
       '-initrd', opts.initramfs.path,
       '-append', append,
-      '-drive', `file=${opts.disk},format=raw,if=virtio,cache=writeback`,
+      '-drive', `file=${opts.disk},format=raw,if=virtio,cache=writeback${opts.driveOptions ? `,${opts.driveOptions}` : ''}`,
       ...(opts.rtcBase ? ['-rtc', `base=${opts.rtcBase}`] : []),
+      ...(opts.qemuArgs ?? []),
     ];
     fs.mkdirSync(path.dirname(opts.logFile), { recursive: true });
     this.log = fs.createWriteStream(opts.logFile);
     this.log.write(`# qemu-system-x86_64 ${args.join(' ')}\n`);
-    this.proc = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = spawn('qemu-system-x86_64', args, { stdio: [opts.interactive ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     const onData = (b: Buffer): void => {
       const s = b.toString('latin1');
       this.output += s;
@@ -370,6 +380,12 @@ export class Guest {
         resolve(code);
       });
     });
+  }
+
+  /** Types text on the serial console (needs interactive). */
+  send(text: string): void {
+    this.log.write(`\n# [typed] ${JSON.stringify(text)}\n`);
+    this.proc.stdin!.write(text);
   }
 
   get running(): boolean {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { resolveConfig } from '../../src/config/resolve.js';
 import { parseConfigText } from '../../src/config/load.js';
+import { CAPTURE_NEED_MIB } from '../../src/layer/capture-memory.js';
 import { coreCollector, planLayer, type PlannedFile } from '../../src/layer/plan.js';
 import { parseFragment } from '../../src/kernel/fragment.js';
 
@@ -148,6 +149,13 @@ describe('layer planner', () => {
     expect(arm).to.match(/^KDUMP_IMG="Image"$/m);
     expect(arm).to.match(/^KDUMP_COMMANDLINE_APPEND="irqpoll nr_cpus=1 reset_devices"$/m);
     expect(arm).to.match(/^KDUMP_COMMANDLINE_REMOVE="crashkernel quiet splash"$/m);
+  });
+
+  it('sysconfig/kdump carries the measured memory need of each capture environment, for the load-time warning', () => {
+    const sc = layerFor('as5712').get('recipes-kdump/ops-kdump/files/sysconfig-kdump');
+    expect(sc).to.include(`KDUMP_CAPTURE_NEED_MB_SYSTEMD="${CAPTURE_NEED_MIB.systemd}"`);
+    expect(sc).to.include(`KDUMP_CAPTURE_NEED_MB_SYSVINIT="${CAPTURE_NEED_MIB.sysvinit}"`);
+    for (const v of Object.values(CAPTURE_NEED_MIB)) expect(v).to.match(/^(\d+|(\d+[MG]-(\d+[MG])?:\d+)(,\d+[MG]-(\d+[MG])?:\d+)*)$/);
   });
 
   it('enables the makedumpfile compressor in PACKAGECONFIG only when zlib is not enough', () => {

@@ -421,6 +421,26 @@ dmesg no
         expect(r.stderr).to.include(`capture kernel image not found: KDUMP_IMG=bzImage in ${t.dir}/boot (kernel 6.1.0-test)`);
       });
 
+      it('warns when the reservation is below the measured need of the capture environment it will boot', () => {
+        const sc = path.join(t.dir, 'sysconfig');
+        fs.writeFileSync(sc, `KDUMP_BOOTDIR="${t.dir}/boot"\nKDUMP_CAPTURE_NEED_MB_SYSTEMD="0M-3G:150,3G-:200"\nKDUMP_CAPTURE_NEED_MB_SYSVINIT="100"\n`);
+        const proc = procWith('crashkernel=128M');
+        const run = (ram: string, systemd: boolean): string => {
+          fs.writeFileSync(path.join(proc, 'meminfo'), `MemTotal:       ${ram} kB\n`);
+          const runDir = path.join(t.dir, systemd ? 'run-sd' : 'run-sysv');
+          fs.mkdirSync(path.join(runDir, systemd ? 'systemd/system' : '.'), { recursive: true });
+          const r = piece(shell.argv, 'main load', { KDUMP_PROC: proc, KDUMP_SYS: sysWith('134217728'), KDUMP_CONF: '/nonexistent', KDUMP_SYSCONFIG: sc, KDUMP_RUN: runDir });
+          expect(r.code).to.equal(1); // then stops: no kernel image in this test
+          return r.stderr;
+        };
+        expect(run('1000000', true)).to.include('warning: 128 MiB reserved for the capture kernel, below the 150 MiB its systemd capture environment was measured to need');
+        expect(run('4000000', true)).to.include('below the 200 MiB its systemd');
+        expect(run('4000000', false)).not.to.include('warning');
+        fs.writeFileSync(sc, `KDUMP_BOOTDIR="${t.dir}/boot"\nKDUMP_CAPTURE_NEED_MB_SYSVINIT="129"\n`);
+        expect(run('4000000', false)).to.include('below the 129 MiB its sysvinit capture environment');
+        expect(run('4000000', true)).not.to.include('warning');
+      });
+
       it('finds <KDUMP_IMG>-<release> before <KDUMP_IMG>', () => {
         fs.mkdirSync(path.join(t.dir, 'boot'));
         fs.writeFileSync(path.join(t.dir, 'boot/bzImage'), '');
