@@ -137,7 +137,11 @@ export function resolveConfig(input: ResolveInput): Resolution {
       );
     }
     // The default (lzo) needs a PACKAGECONFIG option the release's recipe lacks: zlib always builds.
+    warnings.push(`dump.compressor '${dump.compressor}' cannot be built on Yocto ${release.name} (${release.makedumpfile ? `makedumpfile ${release.makedumpfile.version} has no PACKAGECONFIG` : 'no makedumpfile recipe'}): the dump uses zlib (makedumpfile -c)`);
     dump.compressor = 'zlib';
+  }
+  if (!release.makedumpfile) {
+    warnings.push(`Yocto ${release.name} has no makedumpfile recipe (neither OE-Core nor meta-oe ${release.name}): add one in your own layer, or the image build stops at "Nothing RPROVIDES 'makedumpfile'" (see the layer README)`);
   }
 
   try {

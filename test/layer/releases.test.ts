@@ -140,6 +140,11 @@ describe('every machine × Yocto release', () => {
     expect(l.get('conf/layer.conf')).to.match(/^LAYERDEPENDS_ops-kdump = "core"$/m);
     expect(l.get('kas/ops-kdump.yml')).not.to.include('meta-openembedded');
     expect(layer('as5712', 'dunfell').get('README.md')).not.to.include('Neither OE-Core');
+    // …and says so when generating, as it does when it falls back to zlib.
+    const fido = resolveConfig({ machine: 'as5712', yocto: 'fido' }).warnings.join('\n');
+    expect(fido).to.include('Yocto fido has no makedumpfile recipe').and.include("Nothing RPROVIDES 'makedumpfile'");
+    expect(resolveConfig({ machine: 'as5712', yocto: 'dunfell' }).warnings.join('\n')).to.include("dump.compressor 'lzo' cannot be built on Yocto dunfell (makedumpfile 1.6.7 has no PACKAGECONFIG): the dump uses zlib");
+    expect(resolveConfig({ machine: 'as5712', yocto: 'kirkstone' }).warnings).to.deep.equal([]);
   });
 
   it('the 5.15 kernel of kirkstone gets DEBUG_INFO, not the 5.18 DWARF choice alone', () => {
