@@ -18,7 +18,7 @@ python __anonymous () {
 
 python do_kdump_boot_check() {
     import glob, os, re
-    want = 'crashkernel=${KDUMP_CRASHKERNEL}'
+    want = 'crashkernel=%s' % d.getVar('KDUMP_CRASHKERNEL', True)
     has = lambda text: re.search(r'(^|\s)crashkernel=\S', text or '') is not None
     problems, seen = [], []
     def var(name, why):

@@ -28,8 +28,8 @@ function python(args: string[], input?: string) {
 
 /**
  * Runs a BitBake python task body from the generated layer with python3 and a stand-in
- * datastore: the same code BitBake runs (a BitBake python function is a def of its body, with
- * ${VAR} expanded from the datastore first), with `d` and `bb` replaced.
+ * datastore: the same code BitBake runs (a BitBake python function is a def of its body, run
+ * as written), with `d` and `bb` replaced.
  */
 const TASK_HARNESS = String.raw`
 import json, os, re, sys, textwrap
@@ -66,7 +66,8 @@ class BB(object):
     def fatal(m):
         BB.msgs.append(['fatal', m]); raise Fatal(m)
 ns = {'d': D(), 'bb': BB}
-body = expand(textwrap.dedent(spec['body']))
+# BitBake runs a python function body as written, without expanding variables: so does this.
+body = textwrap.dedent(spec['body'])
 exec(compile('def task(d):\n' + textwrap.indent(body, '    ') + '\n', 'task', 'exec'), ns)
 try:
     ns['task'](ns['d'])
