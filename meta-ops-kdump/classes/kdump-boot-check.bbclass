@@ -30,6 +30,7 @@ python do_kdump_boot_check() {
                             % (name, value.strip(), why, name, want))
     machine = d.getVar('MACHINE', True) or ''
     loader = d.getVar('KDUMP_BOOTLOADER', True)
+    unseen = []
     if machine.startswith('qemu'):
         var('QB_KERNEL_CMDLINE_APPEND', 'runqemu boots QEMU machines with it')
     if loader == 'grub':
@@ -48,7 +49,6 @@ python do_kdump_boot_check() {
             problems.append('/%s boots a kernel without crashkernel=: "%s". Fix: add %s to that line' % (f, bad[0], want))
         elif lines:
             seen.append('/%s carries crashkernel= on every kernel line' % f)
-    unseen = []
     if not files and not machine.startswith('qemu') and loader != 'none':
         unseen.append('the %s configuration this image boots with is not inside the image (written by an installer such as '
                       'ONIE, or by wic from the .wks "bootloader --append"): the build cannot see it. '

@@ -186,8 +186,8 @@ describe('the build-time kdump check (the layer\'s Python, run with python3)', (
   });
 
   describe('do_kdump_boot_check, the image task from classes/kdump-boot-check.bbclass', () => {
-    function boot(machine: string, vars: Record<string, string>, rootfsFiles: Record<string, string> = {}) {
-      const { dir, files } = writeLayer(machine);
+    function boot(machine: string, vars: Record<string, string>, rootfsFiles: Record<string, string> = {}, yocto?: 'fido') {
+      const { dir, files } = writeLayer(machine, yocto);
       layers.push(dir);
       const cls = files.find((f) => f.path === 'classes/kdump-boot-check.bbclass')!.content;
       const rootfs = path.join(dir, 'rootfs');
@@ -213,6 +213,12 @@ describe('the build-time kdump check (the layer\'s Python, run with python3)', (
       const r = boot('qemux86-64', { QB_KERNEL_CMDLINE_APPEND: 'console=ttyS0', APPEND: 'crashkernel=256M' });
       expect(r.status).to.equal('fatal');
       expect(r.msgs.find((m) => m[0] === 'fatal')![1]).to.include('QB_KERNEL_CMDLINE_APPEND').and.include('+= " crashkernel=256M"');
+    });
+
+    it("qemux86-64 on fido: runqemu there reads no command line from the build, so it says how to start it", () => {
+      const r = boot('qemux86-64', { APPEND: 'crashkernel=256M' }, {}, 'fido');
+      expect(r.status).to.equal('ok');
+      expect(r.msgs.filter((m) => m[0] === 'warn').map((m) => m[1]).join('\n')).to.include('runqemu qemux86-64 qemuparams="-m 1024" bootparams="crashkernel=256M"');
     });
 
     it('as5712: a grub.cfg outside the image (ONIE) is a clear warning naming what to add', () => {
