@@ -12,7 +12,7 @@ set -eu
 # linux-source-6.12 (a second kernel series for the Kconfig tests) comes from bookworm-security.
 PACKAGES="dash busybox-static shellcheck kexec-tools makedumpfile qemu-system-x86 cpio
 e2fsprogs linux-source-6.1 linux-source-6.12 flex bison bc gcc make xz-utils zstd
-systemd mount gzip tar libxml2-utils faketime crash binutils
+systemd mount gzip tar libxml2-utils faketime crash binutils python3
 openssh-server openssh-client dropbear-bin curl nginx mmdebstrap"
 
 missing=""

@@ -72,3 +72,16 @@ export function smallestReservation(c: Crashkernel): bigint {
 }
 
 export const MIB = 1n << 20n;
+
+/** What the spec reserves on a machine with `memory` bytes of RAM (0 when no range covers it). */
+export function reservationFor(c: Crashkernel, memory: bigint): bigint {
+  if (c.kind === 'fixed') return c.size;
+  const r = c.ranges.find((x) => memory >= x.start && (x.end === undefined || memory < x.end));
+  return r ? r.size : 0n;
+}
+
+/** The largest reservation the spec can make. */
+export function largestReservation(c: Crashkernel): bigint {
+  if (c.kind === 'fixed') return c.size;
+  return c.ranges.reduce((max, r) => (r.size > max ? r.size : max), 0n);
+}

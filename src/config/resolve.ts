@@ -1,7 +1,8 @@
 import { UserError } from '../errors.js';
 import { findMachine } from '../machines/index.js';
 import { parseKernelVersion } from '../kernel/version.js';
-import { DEFAULT_YOCTO_RELEASE, type YoctoReleaseName } from '../yocto/releases.js';
+import { DEFAULT_YOCTO_RELEASE, findYoctoRelease, releaseBuildsCompressor, type YoctoReleaseName } from '../yocto/releases.js';
+import { KDUMP_RULES, lookupSymbol } from '../kernel/rules.js';
 import { CrashkernelError, MIB, parseCrashkernel, smallestReservation } from './crashkernel.js';
 import type { LoadedConfig } from './load.js';
 import { readSchema } from './schema.js';
@@ -124,6 +125,25 @@ export function resolveConfig(input: ResolveInput): Resolution {
     }
   }
 
+  const release = findYoctoRelease(merged.yocto ?? DEFAULT_YOCTO_RELEASE);
+  if (dump.format === 'kdump' && !releaseBuildsCompressor(release, dump.compressor!)) {
+    if (compressorChosen) {
+      const mdf = release.makedumpfile;
+      throw new UserError(
+        `compressor '${dump.compressor}' cannot be built on Yocto ${release.name}: ` +
+          (mdf ? `its makedumpfile ${mdf.version} recipe (${mdf.layer}) has no PACKAGECONFIG option for it, so makedumpfile would be built with zlib only`
+            : 'the release has no makedumpfile recipe, and one brought by you may not have that option'),
+        { where: where('dump', 'compressor') ?? (profile ? `machine ${profile.name}` : undefined), hint: "set dump.compressor: zlib (makedumpfile -c), which every makedumpfile builds" },
+      );
+    }
+    // The default (lzo) needs a PACKAGECONFIG option the release's recipe lacks: zlib always builds.
+    warnings.push(`dump.compressor '${dump.compressor}' cannot be built on Yocto ${release.name} (${release.makedumpfile ? `makedumpfile ${release.makedumpfile.version} has no PACKAGECONFIG` : 'no makedumpfile recipe'}): the dump uses zlib (makedumpfile -c)`);
+    dump.compressor = 'zlib';
+  }
+  if (!release.makedumpfile) {
+    warnings.push(`Yocto ${release.name} has no makedumpfile recipe (neither OE-Core nor meta-oe ${release.name}): add one in your own layer, or the image build stops at "Nothing RPROVIDES 'makedumpfile'" (see the layer README)`);
+  }
+
   try {
     const ck = parseCrashkernel(merged.crashkernel!);
     if (smallestReservation(ck) < 96n * MIB) {
@@ -138,8 +158,25 @@ export function resolveConfig(input: ResolveInput): Resolution {
   }
 
   const kernel = merged.kernel!;
+  // The fragment is written for the kernel the build really uses: the user's kernel.version,
+  // else, for linux-yocto, the version the release's poky prefers, else the profile's BSP kernel.
+  const versionFrom = has(user, 'kernel', 'version') ? 'config' : kernel.recipe === 'linux-yocto' ? 'release' : 'profile';
+  if (versionFrom === 'release') kernel.version = release.linuxYocto;
   // The same reader validate uses: one notion of a kernel version.
-  parseKernelVersion(kernel.version!, where('kernel', 'version'));
+  const version = parseKernelVersion(kernel.version!, where('kernel', 'version'));
+  for (const rule of KDUMP_RULES.filter((r) => r.id === 'kexec-syscall' || r.id === 'crash-dump')) {
+    const exists = rule.oneOf.some((req) => {
+      const look = lookupSymbol(req.symbol, merged.arch!, version);
+      return !look.known || look.exists;
+    });
+    if (!exists) {
+      const whose = versionFrom === 'release' ? `Yocto ${release.name}'s linux-yocto ${kernel.version}` : `kernel ${kernel.version}`;
+      throw new UserError(`${merged.arch} cannot take a crash dump with ${whose}: ${rule.oneOf.map((r) => `CONFIG_${r.symbol}`).join(' / ')} (${rule.title}) does not exist there`, {
+        where: where('kernel', 'version') ?? (profile ? `machine ${profile.name}` : undefined),
+        hint: 'arm64 has kexec from Linux 4.8 and kdump from 4.12: use a newer Yocto release, or set kernel.version to the newer kernel your BSP builds',
+      });
+    }
+  }
   const extra: Record<string, string | number | boolean> = {};
   for (const [rawKey, value] of Object.entries(kernel.extra_config ?? {})) {
     const key = rawKey.replace(/^CONFIG_/, '');

@@ -4,6 +4,8 @@ import { printFragment, type FragmentEntry, type KconfigValue } from '../kernel/
 import { findYoctoRelease } from '../yocto/releases.js';
 import { CAPTURE_NEED_MIB } from './capture-memory.js';
 import { createRenderer, listTemplateDir, readVerbatim } from './render.js';
+import { kdumpRulesJson } from './kdump-check.js';
+import { MIB, largestReservation, parseCrashkernel, reservationFor } from '../config/crashkernel.js';
 
 /** One file of the generated layer. Paths are relative to the layer directory, with '/'. */
 export interface PlannedFile {
@@ -116,7 +118,9 @@ export function planLayer(config: ResolvedConfig, inv: PlanInvocation): PlannedF
   const feature = config.layer.collection;
   const linuxYocto = config.kernel.style === 'linux-yocto';
   const packageconfig = COMPRESSORS[config.dump.format === 'elf' ? 'none' : config.dump.compressor].packageconfig;
-  const needsMetaOe = release.makedumpfileLayer === 'meta-oe';
+  const needsMetaOe = release.makedumpfile?.layer === 'meta-oe';
+  const qemu = config.yocto_machine.startsWith('qemu');
+  const qemuMemory = qemuMemoryFor(config.crashkernel);
   const kernelInc = `${config.kernel.recipe}-kdump.inc`;
 
   const systemdUnits = listTemplateDir(`${RUNTIME_DIR}/systemd`);
@@ -144,10 +148,18 @@ export function planLayer(config: ResolvedConfig, inv: PlanInvocation): PlannedF
     layerDepends: needsMetaOe ? 'core openembedded-layer' : 'core',
     dependencies: [
       `openembedded-core (layer \`core\`), ${release.name}`,
-      ...(needsMetaOe ? [`meta-openembedded/meta-oe (layer \`openembedded-layer\`), ${release.name}: makedumpfile`] : []),
+      ...(needsMetaOe ? [`meta-openembedded/meta-oe (layer \`openembedded-layer\`), ${release.name}: makedumpfile ${release.makedumpfile!.version}`] : []),
+      ...(release.makedumpfile ? [] : [`a makedumpfile recipe, which ${release.name} does not have (neither OE-Core nor meta-oe ${release.name}): see below`]),
       `the kernel recipe \`${config.kernel.recipe}\` (from your BSP layer)`,
     ],
     makedumpfilePackageconfig: packageconfig ?? '',
+    qemu,
+    qemuMem: qemuMemory.total,
+    qemuMemLeft: qemuMemory.left,
+    qemuDefaultMem: config.yocto_machine === 'qemuarm64' ? 512 : 256,
+    bitbakeVersion: BITBAKE_OF[release.name] ?? release.name,
+    offInc: 'kdump-off.inc',
+    noMakedumpfile: release.makedumpfile === null,
     runtimeName: RUNTIME_NAME,
     dumpPath: config.dump.path,
     coreCollector: coreCollector(config.dump),
@@ -181,7 +193,14 @@ export function planLayer(config: ResolvedConfig, inv: PlanInvocation): PlannedF
   add(`${kdir}/${kernelInc}`, tpl('recipes-kernel/linux/kernel-kdump.inc'));
   add(`${kdir}/files/kdump.cfg`, `# ${ctx.marker}\n${printFragment(kernelFragmentEntries(config))}`);
   if (linuxYocto) add(`${kdir}/files/kdump.scc`, tpl('recipes-kernel/linux/kdump.scc'));
+  add(`${kdir}/files/kdump-rules.json`, kdumpRulesJson(ctx.marker));
+  add(`${kdir}/files/kdump_config_check.py`, `# ${ctx.marker}\n${readVerbatim('layer/recipes-kernel/linux/files/kdump_config_check.py')}`);
+  add('classes/kdump-boot-check.bbclass', tpl('classes/kdump-boot-check.bbclass'));
+  if (!release.emptyRequireParses) add(`${kdir}/${ctx.offInc}`, tpl('recipes-kernel/kdump-off.inc'));
 
+  if (packageconfig && !release.emptyRequireParses) {
+    add(`recipes-kernel/makedumpfile/${ctx.offInc}`, tpl('recipes-kernel/kdump-off.inc'));
+  }
   if (packageconfig) {
     add('recipes-kernel/makedumpfile/makedumpfile_%.bbappend', tpl('recipes-kernel/makedumpfile/makedumpfile.bbappend'));
     add('recipes-kernel/makedumpfile/makedumpfile-kdump.inc', tpl('recipes-kernel/makedumpfile/makedumpfile-kdump.inc'));
@@ -196,4 +215,18 @@ export function planLayer(config: ResolvedConfig, inv: PlanInvocation): PlannedF
   add(`recipes-kdump/packagegroups/packagegroup-${config.layer.collection}.bb`, tpl('recipes-kdump/packagegroups/packagegroup.bb'));
 
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** BitBake of the releases whose parser differs in a way the layer must know (see releases.ts, BB126). */
+const BITBAKE_OF: Record<string, string> = { fido: '1.26' };
+
+/**
+ * QEMU guest memory for the reservation: runqemu's default (256 MiB) is the reservation
+ * itself. 1 GiB, or more when the reservation is large, so 768 MiB or more stay with the system.
+ */
+export function qemuMemoryFor(crashkernel: string): { total: number; left: number } {
+  const ck = parseCrashkernel(crashkernel);
+  const largest = Number(largestReservation(ck) / MIB);
+  const total = Math.max(1024, Math.ceil((largest + 768) / 256) * 256);
+  return { total, left: total - Number(reservationFor(ck, BigInt(total) * MIB) / MIB) };
 }

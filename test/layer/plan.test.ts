@@ -74,7 +74,7 @@ describe('layer planner', () => {
     const legacy = layerFor('as5712', '', 'dunfell');
     expect(modern.get('conf/kdump.inc')).to.include('DISTRO_FEATURES:append = " ops-kdump"');
     expect(legacy.get('conf/kdump.inc')).to.include('DISTRO_FEATURES_append = " ops-kdump"');
-    expect(legacy.get('recipes-kdump/ops-kdump/ops-kdump_1.0.bb')).to.include('RDEPENDS_${PN} = "kexec-tools makedumpfile"');
+    expect(legacy.get('recipes-kdump/ops-kdump/ops-kdump_1.0.bb')).to.include('RDEPENDS_${PN} = "kexec-tools kexec makedumpfile"');
     for (const f of legacy.files) expect(f.content, f.path).not.to.match(/^[A-Z_]+:(append|prepend|\$\{PN\})/m);
   });
 

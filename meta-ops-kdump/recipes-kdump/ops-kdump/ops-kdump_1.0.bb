@@ -52,4 +52,4 @@ do_install() {
 
 FILES:${PN} += "/var/core/kernel-core"
 CONFFILES:${PN} = "${sysconfdir}/kdump.conf ${sysconfdir}/sysconfig/kdump"
-RDEPENDS:${PN} = "kexec-tools makedumpfile"
+RDEPENDS:${PN} = "kexec-tools kexec makedumpfile"
