@@ -45,7 +45,7 @@ function expectFailedRecord(t: Target, step: string, reason: RegExp, opts: { dme
     expect(files).not.to.include('dmesg.txt');
   }
   const row = listRows(t).find((x) => x[0] === fresh[0])!;
-  expect(row.slice(1, 2).concat(row.slice(4))).to.deep.equal(['failed', 'failed', why]);
+  expect(row.slice(1, 2).concat(row.slice(4, 6))).to.deep.equal(['failed', 'failed', why]);
   const st = statusOf(t);
   expect(st.last_crash).to.equal(fresh[0]);
   expect(st.last_crash_state).to.equal('failed');
@@ -111,7 +111,10 @@ describe('ops-kdump save against a real vmcore, with faults @slow', function () 
       // The saved vmcore is a valid dump: makedumpfile reads it back.
       sh('makedumpfile', ['--dump-dmesg', path.join(top, 'vmcore'), path.join(x, 'again.txt')]);
       expect(listRows(t, shell.argv).map((row) => row[1])).to.deep.equal(['complete', 'complete', 'complete']);
-      expect(listRows(t, shell.argv)[2].slice(4)).to.deep.equal(['complete', '']);
+      const row = listRows(t, shell.argv)[2];
+      expect(row.slice(4, 6)).to.deep.equal(['complete', '']);
+      // No upload target: nothing to upload; the archive's SHA-256 is recorded when it is made.
+      expect(row.slice(6)).to.deep.equal(['-', sha(path.join(t.core, fresh[0]))]);
       expect(statusOf(t, shell.argv)).to.deep.include({ last_crash: fresh[0], last_crash_state: 'complete', last_dump: fresh[0], last_dump_result: 'complete' });
     });
   }

@@ -105,7 +105,7 @@ export function newEntries(t: Target): string[] {
   return fs.readdirSync(t.core).filter((e) => e.startsWith('kdump-') && !t.earlier.has(e)).sort();
 }
 
-/** `ops-kdump list -m` rows: name, state, bytes, time, result, reason. */
+/** `ops-kdump list -m` rows: name, state, bytes, time, result, reason, upload state, recorded SHA-256. */
 export function listRows(t: Target, shell: string[] = ['dash']): string[][] {
   const r = opsKdump(shell, ['list', '-m'], t.env);
   expect(r.code, r.stderr).to.equal(0);

@@ -26,7 +26,7 @@ describe('upload configuration', () => {
     expect(config.upload).to.include({ target: 'none', client: 'openssh', keep_local: true, http_verify: 'get' });
     const files = planLayer(config, { machine: 'as5712' });
     const bb = files.find((f) => f.path.endsWith('ops-kdump_1.0.bb'))!.content;
-    expect(bb).to.match(/RDEPENDS:\$\{PN\} = "kexec-tools makedumpfile"\n/);
+    expect(bb).to.match(/RDEPENDS:\$\{PN\} = "kexec-tools kexec makedumpfile"\n/);
     expect(files.find((f) => f.path.endsWith('files/kdump.conf'))!.content).to.match(/^upload_target none$/m);
     expect(files.some((f) => f.path.endsWith('files/known_hosts'))).to.equal(false);
   });
@@ -40,7 +40,7 @@ describe('upload configuration', () => {
       expect(conf).to.include(`upload_client ${client}\n`).and.include('upload_known_hosts /etc/ops-kdump/known_hosts\n').and.include('upload_keep_local no\n');
       expect(files.find((f) => f.path.endsWith('files/known_hosts'))!.content).to.equal(`${KH}\n`);
       const bb = files.find((f) => f.path.endsWith('ops-kdump_1.0.bb'))!.content;
-      expect(bb).to.include(`RDEPENDS:\${PN} = "kexec-tools makedumpfile ${pkg}"`);
+      expect(bb).to.include(`RDEPENDS:\${PN} = "kexec-tools kexec makedumpfile ${pkg}"`);
       expect(bb).to.include('install -m 0644 ${S}/known_hosts ${D}/etc/ops-kdump/known_hosts');
       expect(files.find((f) => f.path === 'SECURITY.md')!.content).to.include('/etc/ops-kdump/upload_key').and.include('0600');
     }
