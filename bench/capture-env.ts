@@ -73,6 +73,11 @@ async function runBusybox(memMiB: number, crashkernel: string, timeoutMs: number
     kernel, initramfs, disk, memMiB, crashkernel,
     logFile: path.join(e2eDir, `logs/bench-env-busybox-${memMiB}-${crashkernel}.log`),
   });
+  return runToEnd(g, disk, timeoutMs, 'busybox', memMiB, crashkernel);
+}
+
+/** Runs a guest until it ends (a run that does not finish is a failed size), drops its disk. */
+async function runToEnd(g: Guest, disk: string, timeoutMs: number, env: Env, memMiB: number, crashkernel: string): Promise<Run> {
   try {
     await g.waitExit(timeoutMs);
   } catch {
@@ -81,7 +86,7 @@ async function runBusybox(memMiB: number, crashkernel: string, timeoutMs: number
     await g.kill();
   }
   fs.rmSync(disk, { force: true });
-  return finish('busybox', memMiB, crashkernel, g);
+  return finish(env, memMiB, crashkernel, g);
 }
 
 async function runSystemd(memMiB: number, crashkernel: string, timeoutMs: number, env: Env = 'systemd'): Promise<Run> {
@@ -95,15 +100,7 @@ async function runSystemd(memMiB: number, crashkernel: string, timeoutMs: number
     extraAppend: 'root=/dev/vda rw init=/usr/lib/kdl/quick kdl.memtrace',
     logFile: path.join(e2eDir, `logs/bench-env-${env}-${memMiB}-${crashkernel}.log`),
   });
-  try {
-    await g.waitExit(timeoutMs);
-  } catch {
-    /* a run that does not finish is a failed size */
-  } finally {
-    await g.kill();
-  }
-  fs.rmSync(disk, { force: true });
-  return finish(env, memMiB, crashkernel, g);
+  return runToEnd(g, disk, timeoutMs, env, memMiB, crashkernel);
 }
 
 /** Normal boot of the systemd image to its test driver (after ops-kdump-load), seconds. */
