@@ -32,10 +32,11 @@ export const analyzeCommand: Command = {
     // Loaded here so other commands do not pay for analyze's modules.
     const a = await import('../analyze/analyze.js');
     const emit = async (text: string) => {
-      if (output) (await import('../layer/apply.js')).writeAtomic(output, text, 0o644);
+      if (output) (await import('../layer/write-atomic.js')).writeAtomic(output, text, 0o644);
       else process.stdout.write(text);
     };
-    const color = !output && format === 'text' && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+    // Node's own terminal detection, as validate does it (NO_COLOR, FORCE_COLOR, TERM=dumb), on a terminal only.
+    const color = !output && format === 'text' && process.stdout.isTTY === true && process.stdout.hasColors() && !process.env.NO_COLOR;
 
     if (args.toElf) {
       const { convertToElf } = await import('../analyze/to-elf.js');

@@ -42,11 +42,13 @@ export const generate: Command = {
     const inv = { machine, configFile: configFile && configPathForMarker(path.relative(path.dirname(layerDir), realPathOfMaybeMissing(configFile))), yocto };
     const files = planLayer(config, inv);
 
-    if (args.check || args['dry-run']) waitForLayer(layerDir);
-    const plan = args.check || args['dry-run']
-      ? planApply(layerDir, files, regenerateCommand(inv))
+    const readOnly = Boolean(args.check || args['dry-run']);
+    const regen = regenerateCommand(inv);
+    if (readOnly) waitForLayer(layerDir);
+    const plan = readOnly
+      ? planApply(layerDir, files, regen)
       : withLayerLock(layerDir, () => {
-        const p = planApply(layerDir, files, regenerateCommand(inv));
+        const p = planApply(layerDir, files, regen);
         executeApply(p, Boolean(args.force));
         return p;
       });
@@ -55,7 +57,7 @@ export const generate: Command = {
       const diff = driftDiff(plan);
       if (diff) {
         process.stdout.write(diff);
-        process.stderr.write(`kdump-layer: ${outDir} differs from what \`${regenerateCommand(inv)}\` generates\n`);
+        process.stderr.write(`kdump-layer: ${outDir} differs from what \`${regen}\` generates\n`);
         return EXIT_CHECK_FAILED;
       }
       process.stdout.write(`${outDir} is up to date (${files.length} files)\n`);

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from './types.js';
 import { EXIT_CHECK_FAILED, EXIT_OK, UserError } from '../errors.js';
+import { fsyncPath } from '../layer/write-atomic.js';
 import { checkDestination, LISTING_SEPARATOR, parseListing, shQuote, type DeviceArchive } from '../pull/plan.js';
 
 interface Ssh {
@@ -97,14 +98,6 @@ function sha256File(file: string): string {
   return hash.digest('hex');
 }
 
-function fsyncFile(file: string): void {
-  const fd = fs.openSync(file, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 export const pull: Command = {
   command: 'pull <device>',
@@ -251,7 +244,7 @@ async function pullAll(ssh: Ssh, archives: DeviceArchive[], devicePath: string, 
           return;
         }
         // On disk before the device's copy may go (--remove); otherwise the device still has it.
-        if (durable) fsyncFile(parts[k].file);
+        if (durable) fsyncPath(parts[k].file);
         fs.linkSync(parts[k].file, path.join(dest, a.name));
         results.set(a.name, { kind: 'copied', sha256: g.sha256 });
       });

@@ -37,7 +37,6 @@ function pointerParts(pointer: string): (string | number)[] {
     .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
 }
 
-/** Formats schema problems as `file:line: key: message` lines. */
 /** Problems listed in full; a file with more gets the first ones and a count of the rest. */
 export const MAX_PROBLEMS_SHOWN = 20;
 
@@ -99,13 +98,18 @@ function checkStructure(doc: Document, lines: LineCounter, file: string): void {
   });
 }
 
+/** A document nested deeper than the parser's stack. */
+function tooDeep(where: string): UserError {
+  return new UserError('nested too deeply to read', { where, hint: 'a kdump-layer configuration is at most four levels deep' });
+}
+
 /** The plain data of a parsed document, or a UserError for an alias that cannot be resolved. */
 function toData(doc: Document, file: string): unknown {
   try {
     return doc.toJS({ maxAliasCount: MAX_ALIASES }) ?? {};
   } catch (err) {
     if (err instanceof RangeError) {
-      throw new UserError('nested too deeply to read', { where: file, hint: 'a kdump-layer configuration is at most four levels deep' });
+      throw tooDeep(file);
     }
     if (err instanceof ReferenceError || (err instanceof Error && /alias/i.test(err.message))) {
       const what = /Excessive alias/.test(err.message)
@@ -128,7 +132,7 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
     doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: true });
   } catch (err) {
     if (err instanceof RangeError) {
-      throw new UserError('nested too deeply to read', { where: file, hint: 'a kdump-layer configuration is at most four levels deep' });
+      throw tooDeep(file);
     }
     throw err;
   }
@@ -136,10 +140,7 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
     const e = doc.errors[0];
     const pos = e.linePos?.[0];
     if (/Maximum call stack/.test(e.message)) {
-      throw new UserError('nested too deeply to read', {
-        where: pos ? `${file}:${pos.line}:${pos.col}` : file,
-        hint: 'a kdump-layer configuration is at most four levels deep',
-      });
+      throw tooDeep(pos ? `${file}:${pos.line}:${pos.col}` : file);
     }
     throw new UserError(`not valid YAML/JSON: ${e.message.split('\n')[0]}`, {
       where: pos ? `${file}:${pos.line}:${pos.col}` : file,

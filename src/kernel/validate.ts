@@ -12,7 +12,7 @@ import { parseFragment, type ParsedFragment } from './fragment.js';
 import { parseKernelVersion, shortVersion, type KernelVersion } from './version.js';
 import { UserError } from '../errors.js';
 import { INPUT_LIMITS, readInputFile } from '../input.js';
-import { writeAtomic } from '../layer/apply.js';
+import { writeAtomic } from '../layer/write-atomic.js';
 import { failsRun, type ValidateReport } from '../report/types.js';
 
 export interface ValidateOptions {

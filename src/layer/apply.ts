@@ -15,10 +15,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { unifiedDiff } from './diff.js';
-export { writeAtomic } from './write-atomic.js';
 import type { PlannedFile } from './plan.js';
 import { acquireLock, hasDeadLock, sleepSync, waitForUnlocked } from './lock.js';
-import { LOCK_NAME, TXN_NAME, checkNameLengths, ensureDirs, inspect, isPlainRelPath, isReserved, readNoFollow } from './safepath.js';
+import { LOCK_NAME, TXN_NAME, checkNameLengths, ensureDirs, inspect, isPlainRelPath, isReserved, readNoFollow, symlinkError } from './safepath.js';
+import { fsyncPath } from './write-atomic.js';
 
 /** Where generate records what it wrote, so it can tell its files from the user's. */
 export const MANIFEST = '.kdump-layer-manifest.json';
@@ -164,7 +164,7 @@ function findLeftovers(outDir: string, rels: string[]): string[] {
   if (hasDeadLock(outDir)) found.push(LOCK_NAME);
   try {
     const st = fs.lstatSync(path.join(outDir, TXN_NAME));
-    if (st.isSymbolicLink()) throw new UserError(`${TXN_NAME} is a symbolic link; generate does not follow links inside the layer directory`, { where: outDir, hint: 'remove the link, then run again' });
+    if (st.isSymbolicLink()) throw symlinkError(outDir, TXN_NAME);
     found.push(fs.existsSync(path.join(outDir, TXN_NAME, JOURNAL)) ? `${TXN_NAME} (a committed update not yet complete)` : `${TXN_NAME} (an update that never committed)`);
   } catch (err) {
     if (err instanceof UserError) throw err;
@@ -227,14 +227,6 @@ function writeNew(abs: string, content: string, mode: number): void {
   }
 }
 
-function fsyncDir(abs: string): void {
-  const fd = fs.openSync(abs, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 function removeEmptyParents(outDir: string, rel: string): void {
   let dir = path.posix.dirname(rel);
@@ -256,7 +248,7 @@ function dropStaging(outDir: string): void {
   } catch {
     return;
   }
-  if (st.isSymbolicLink()) throw new UserError(`${TXN_NAME} is a symbolic link; generate does not follow links inside the layer directory`, { where: outDir, hint: 'remove the link, then run again' });
+  if (st.isSymbolicLink()) throw symlinkError(outDir, TXN_NAME);
   fs.rmSync(txn, { recursive: true, force: true });
 }
 
@@ -367,9 +359,9 @@ export function executeApply(plan: ApplyPlan, force: boolean): void {
     // Step 4: commit.
     const tmp = path.join(txn, `${JOURNAL}.tmp`);
     writeNew(tmp, `${JSON.stringify(journal)}\n`, 0o600);
-    fsyncDir(staged);
+    fsyncPath(staged);
     fs.renameSync(tmp, path.join(txn, JOURNAL));
-    fsyncDir(txn);
+    fsyncPath(txn);
     step('committed');
   } catch (err) {
     try {

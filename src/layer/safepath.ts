@@ -139,7 +139,7 @@ function lstatOrNull(abs: string): fs.Stats | null {
   }
 }
 
-function symlinkError(outDir: string, rel: string): UserError {
+export function symlinkError(outDir: string, rel: string): UserError {
   return new UserError(`${rel} is a symbolic link; generate does not follow links inside the layer directory`, {
     where: outDir,
     hint: 'replace the link with a real directory or file (or remove it), then run again',

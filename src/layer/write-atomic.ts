@@ -14,3 +14,13 @@ export function writeAtomic(abs: string, content: string, mode: number): void {
     throw err;
   }
 }
+
+/** Flushes a file or directory to disk (a directory: the names in it). */
+export function fsyncPath(p: string): void {
+  const fd = fs.openSync(p, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
