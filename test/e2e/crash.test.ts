@@ -149,7 +149,7 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
     const checks = consoleLines(g2, 'KDL-TEST ');
     expect(checks).to.include('FAIL  memory reserved for the capture kernel (0 MiB)');
     expect(checks).to.include('FAIL  capture kernel loaded');
-    expect(checks).to.include('PASS  dump path /data/core writable');
+    expect(checks).to.include('PASS  dump path /data/core on a disk and writable');
     expect(checks).to.include('PASS  dump path /data/core readable by root only');
     expectRootOnlyInGuest(g2);
 

@@ -107,6 +107,27 @@ describe('ops-kdump killed mid-way (power cut stand-in) on real ext4 @slow', fun
     });
   }
 
+  it('two archive runs at once (boot service and a manual run): the second refuses and touches nothing; the lock of a killed run is taken over', async () => {
+    t = makeTarget(vmcore, 200, boot);
+    const name = pendingDump(t, ['dash']);
+    const partial = path.join(t.core, `${name}.tar.gz.incomplete`);
+    let second: { code: number; stderr: string } | undefined;
+    let partialAfter = '';
+    await runUntilKilled(['dash'], ['archive'], t.env, { pausedAt: 'archive-written' }, 120_000, () => {
+      const before = sha(partial);
+      second = opsKdump(['busybox', 'sh'], ['archive'], t.env);
+      partialAfter = fs.existsSync(partial) && sha(partial) === before ? 'untouched' : 'changed or removed';
+    });
+    expect(second!.code).to.equal(1);
+    expect(second!.stderr).to.match(/another 'ops-kdump archive' is running \(process \d+, lock /);
+    expect(partialAfter, "the first run's archive in the making").to.equal('untouched');
+    // The first run was killed holding the lock: the next run takes it over and finishes.
+    const log = nextBoot(t, ['dash']);
+    expect(log).to.match(/taking over archive\.lock: its holder \(\d+ .*\) is no longer running/);
+    expect(newEntries(t)).to.deep.equal([`${name}.tar.gz`]);
+    expectEarlierIntact(t);
+  });
+
   it('rotation killed between two removals: the kept dumps stay intact, the next boot finishes the rotation', async () => {
     t = makeTarget(vmcore, 200, `core_collector ${LZO}\narchive tar.gz\narchive_stage capture\nkeep 1\nmin_free_mb 1`);
     // keep 1: both earlier archives go, newest first; the cut lands after the first.

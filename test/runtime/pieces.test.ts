@@ -469,6 +469,16 @@ dmesg no
         expect(bad.stdout).to.match(/^FAIL  free space \d+ MiB >= min_free_mb 99999999$/m);
         expect(bad.stdout).to.match(/^FAIL  core collector 'makedumpfile -z -d 31' available with its compressor$/m);
         expect(bad.stdout).to.match(/^PASS  memory reserved for the capture kernel \(128 MiB\)$/m);
+        // A path on a RAM filesystem is writable, but save refuses it: test must fail too.
+        const proc = path.join(t.dir, 'proc');
+        fs.mkdirSync(proc);
+        fs.writeFileSync(path.join(proc, 'mounts'), `rootfs / rootfs rw 0 0\ntmpfs ${t.dir} tmpfs rw 0 0\n`);
+        fs.writeFileSync(f, `path ${t.dir}/core\nmin_free_mb 1\ncore_collector makedumpfile -l -d 31\n`);
+        const ram = piece(shell.argv, 'main test', { KDUMP_SYS: sysWith('134217728', '1'), KDUMP_CONF: f, KDUMP_SYSCONFIG: sc, KDUMP_PROC: proc });
+        expect(ram.code, ram.stdout).to.equal(1);
+        expect(ram.stdout).to.match(new RegExp(`^FAIL  dump path ${t.dir}/core on a disk and writable: ${t.dir}/core is not on a mounted disk \\(filesystem 'tmpfs'`, 'm'));
+        const saved = piece(shell.argv, `parse_config; printf x >"${proc}/vmcore"; preflight "${proc}/vmcore"; echo "rc=$?"`, { KDUMP_PROC: proc, KDUMP_CONF: f });
+        expect(saved.stdout.trim(), 'save refuses the same path').to.equal('rc=1');
       });
 
       it('status -m reports loaded, reserved size, the last crash and the last dump; exit 3 when not loaded', () => {

@@ -180,6 +180,7 @@ export async function runUntilKilled(
   shell: string[], args: string[], env: NodeJS.ProcessEnv,
   when: { pausedAt: string } | { fileAtLeast: { path: string | (() => string | undefined); bytes: number } },
   timeoutMs = 120_000,
+  whilePaused?: () => void,
 ): Promise<string> {
   const child = spawn(shell[0], [...shell.slice(1), OPS_KDUMP, ...args], {
     env: { PATH: process.env.PATH, ...env, ...('pausedAt' in when ? { KDUMP_TEST_PAUSE: when.pausedAt } : {}) },
@@ -203,7 +204,10 @@ export async function runUntilKilled(
         const f = typeof when.fileAtLeast.path === 'function' ? when.fileAtLeast.path() : when.fileAtLeast.path;
         hit = f !== undefined && fs.existsSync(f) && fs.statSync(f).size >= when.fileAtLeast.bytes;
       }
-      if (hit) break;
+      if (hit) {
+        whilePaused?.();
+        break;
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
   } finally {

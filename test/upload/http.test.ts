@@ -65,6 +65,24 @@ describe('ops-kdump upload over HTTP PUT (real nginx on 127.0.0.1) @slow', funct
     expect(fs.readdirSync(store)).to.deep.equal([`${origin(dev)}-${a}`]);
   });
 
+  it('rotation never removes an archive the collector does not hold yet; once uploaded, the oldest goes', async () => {
+    const closed = await freePort();
+    const { dev, store } = setup(['keep 1'], `http://127.0.0.1:${closed}/kdump/c${n + 1}`);
+    const a1 = addArchive(dev, DASH, '20260102-100000', 100000);
+    const a2 = addArchive(dev, DASH, '20260102-110000', 100000);
+    expect(run(dev, DASH, ['upload']).code, 'collector down').to.equal(1);
+    const held = run(dev, DASH, ['archive']);
+    expect(held.code, held.stderr).to.equal(0);
+    expect(held.stderr).to.include(`rotation: keeping ${a1} beyond keep 1: it is not uploaded yet`);
+    expect(listRows(dev, DASH).map((r) => r.name)).to.deep.equal([a1, a2]);
+    fs.writeFileSync(dev.conf, fs.readFileSync(dev.conf, 'utf8').replace(`:${closed}/`, `:${nginx.port}/`));
+    expect(run(dev, DASH, ['upload']).code).to.equal(0);
+    expect(fs.readdirSync(store).sort()).to.deep.equal([`${origin(dev)}-${a1}`, `${origin(dev)}-${a2}`]);
+    const rotated = run(dev, DASH, ['archive']);
+    expect(rotated.stderr).to.include(`rotation: removing ${a1} (keep 1)`);
+    expect(listRows(dev, DASH).map((r) => [r.name, r.upload])).to.deep.equal([[a2, 'uploaded']]);
+  });
+
   it('a collector that refuses the PUT (HTTP 405): failed, says so', () => {
     const { dev } = setup([], `http://127.0.0.1:${nginx.port}/elsewhere`);
     addArchive(dev, DASH, '20260103-000000', 100000);
