@@ -14,14 +14,6 @@ import { buildImage, buildStandinInitramfs, copyImage, generateLayer, type Image
 
 const DUMP_DIR = '/var/core/kernel-core';
 
-function lines(g: Guest, prefix: string): string[] {
-  return g.output
-    .split('\n')
-    .map((l) => l.replace(/\r$/, ''))
-    .filter((l) => l.startsWith(prefix))
-    .map((l) => l.slice(prefix.length));
-}
-
 /** Console output after the crash: the capture kernel's boot. */
 function captureBoot(g: Guest): string {
   const i = g.output.indexOf('sysrq: Trigger a crash');
@@ -77,7 +69,7 @@ function failedEntry(disk: string, tag: string): string {
 }
 
 function expectLoaded(g: Guest): void {
-  const status = lines(g, 'KDL-STATUS ');
+  const status = g.lines('KDL-STATUS ');
   expect(status, g.tail()).to.include('loaded=1');
   expect(status).to.include(`path=${DUMP_DIR}`);
 }
@@ -125,15 +117,15 @@ describe('the layer booted as its recipe installs it: systemd and SysV images un
       } finally {
         await g.kill();
       }
-      expect(lines(g, 'KDL-UNIT ')).to.include('ops-kdump-load.service active success');
+      expect(g.lines('KDL-UNIT ')).to.include('ops-kdump-load.service active success');
       expectLoaded(g);
-      marker = lines(g, 'KDL-MARKER=')[0];
+      marker = g.lines('KDL-MARKER=')[0];
       expect(marker).to.match(/^KDL-MARK-[0-9a-f]{12}$/);
       const cap = captureBoot(g);
       expect(cap).to.match(/systemd\.unit=ops-kdump-capture\.target/);
       // Nothing of a normal boot: every active or queued unit is of sysinit or the capture.
-      const active = lines(g, 'KDL-ACTIVE ');
-      const jobs = lines(g, 'KDL-JOB ').map((j) => j.split(' ')[0]);
+      const active = g.lines('KDL-ACTIVE ');
+      const jobs = g.lines('KDL-JOB ').map((j) => j.split(' ')[0]);
       expect(active).to.include('ops-kdump-capture.service');
       expect(jobs).to.include('ops-kdump-capture.target');
       for (const u of [...active, ...jobs]) {
@@ -156,8 +148,8 @@ describe('the layer booted as its recipe installs it: systemd and SysV images un
       } finally {
         await g.kill();
       }
-      expect(lines(g, 'KDL-UNIT ')).to.include('ops-kdump-archive.service inactive success');
-      const list = lines(g, 'KDL-LIST ').map((l) => l.split('\t'));
+      expect(g.lines('KDL-UNIT ')).to.include('ops-kdump-archive.service inactive success');
+      const list = g.lines('KDL-LIST ').map((l) => l.split('\t'));
       expect(list, g.tail()).to.have.length(1);
       expect(list[0][1]).to.equal('complete');
       expect(list[0][0]).to.match(/^kdump-\d{6}-\d{8}-\d{6}-[0-9a-f]+\.tar\.gz$/);
@@ -203,7 +195,7 @@ describe('the layer booted as its recipe installs it: systemd and SysV images un
       }
       expect(g.output).to.match(/KDL-DRIVER step=crash init=init/);
       expectLoaded(g);
-      marker = lines(g, 'KDL-MARKER=')[0];
+      marker = g.lines('KDL-MARKER=')[0];
       expect(marker).to.match(/^KDL-MARK-[0-9a-f]{12}$/);
       const cap = captureBoot(g);
       expect(cap).to.match(/ops-kdump: dump saved: kdump-/);
@@ -226,7 +218,7 @@ describe('the layer booted as its recipe installs it: systemd and SysV images un
       } finally {
         await g.kill();
       }
-      const list = lines(g, 'KDL-LIST ').map((l) => l.split('\t'));
+      const list = g.lines('KDL-LIST ').map((l) => l.split('\t'));
       expect(list, g.tail()).to.have.length(1);
       expect(list[0][1]).to.equal('complete');
       const a = unpackArchive(b.disk, list[0][0], 'boot-sysv');
@@ -236,7 +228,7 @@ describe('the layer booted as its recipe installs it: systemd and SysV images un
       const cap = captureBoot(g);
       expect(cap).to.match(/ops-kdump: save FAILED in step collect/);
       // In the shell, the user sees the dump state: the earlier archive and the failed crash.
-      const inShell = lines(g, 'KDL-SHELL-LIST ').map((l) => l.split('\t')[1]);
+      const inShell = g.lines('KDL-SHELL-LIST ').map((l) => l.split('\t')[1]);
       expect(inShell).to.deep.equal(['complete', 'failed']);
       expect(cap, 'the shell exits into a reboot').to.match(/reboot: Restarting system/);
       const meta = failedEntry(b.disk, 'boot-sysv-failed');

@@ -21,19 +21,11 @@ final_action reboot
 
 /** Modes of everything under the dump path as `ls -lnR` in the guest printed them: root only. */
 function expectRootOnlyInGuest(g: Guest): void {
-  const modes = consoleLines(g, 'KDL-MODES ');
+  const modes = g.lines('KDL-MODES ');
   expect(modes.some((l) => l.startsWith('/data/core:')), g.tail()).to.equal(true);
   const entries = modes.filter((l) => /^[-d][rwx-]{9}/.test(l));
   expect(entries.length, modes.join('\n')).to.be.greaterThan(3);
   for (const l of entries) expect(l.slice(0, 10), l).to.be.oneOf(['-rw-------', 'drwx------']);
-}
-
-function consoleLines(g: Guest, prefix: string): string[] {
-  return g.output
-    .split('\n')
-    .map((l) => l.replace(/\r$/, ''))
-    .filter((l) => l.startsWith(prefix))
-    .map((l) => l.slice(prefix.length));
 }
 
 describe('runtime end to end: a real kernel crashed under QEMU @slow', function () {
@@ -55,9 +47,9 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
     const g = new Guest({ kernel, initramfs, disk, logFile: path.join(e2eDir, 'logs/crash-1.log') });
     try {
       await g.waitFor(/KDL-LOAD-RC=(\d+)/, 180_000, 'load result');
-      expect(consoleLines(g, 'KDL-LOAD-RC=')[0]).to.equal('0', g.tail());
+      expect(g.lines('KDL-LOAD-RC=')[0]).to.equal('0', g.tail());
       await g.waitFor(/KDL-CRASHING/, 30_000);
-      expect(consoleLines(g, 'KDL-STATUS ')).to.include('loaded=1');
+      expect(g.lines('KDL-STATUS ')).to.include('loaded=1');
       await g.waitFor(/sysrq: Trigger a crash/, 60_000);
       await g.waitFor(/KDL-CAPTURE-UP/, 180_000, 'capture kernel up');
       await g.waitExit(300_000);
@@ -130,9 +122,9 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
     } finally {
       await g2.kill();
     }
-    expect(consoleLines(g2, 'KDL-LOAD-RC=')[0]).to.equal('1');
+    expect(g2.lines('KDL-LOAD-RC=')[0]).to.equal('1');
     expect(g2.output).to.match(/no crashkernel= on the kernel command line/);
-    const list = consoleLines(g2, 'KDL-LIST ').map((l) => l.split('\t'));
+    const list = g2.lines('KDL-LIST ').map((l) => l.split('\t'));
     const byName = new Map(list.map((c) => [c[0], c[1]]));
     expect(byName.get(firstArchive), g2.tail()).to.equal('complete');
     // The next boot recorded the cut dump as a failed crash: its reason, no partial vmcore.
@@ -141,12 +133,12 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
     expect(cut[0][0]).to.match(/^kdump-000002-\d{8}-\d{6}-[0-9a-f]+\.failed$/);
     expect(cut[0][5]).to.equal('the save was interrupted (power cut, reset or watchdog) in step collect');
     expect(list.filter((c) => c[1] === 'complete')).to.have.length(1);
-    const status = consoleLines(g2, 'KDL-STATUS ');
+    const status = g2.lines('KDL-STATUS ');
     expect(status).to.include('loaded=0');
     expect(status).to.include(`last_crash=${cut[0][0]}`);
     expect(status).to.include('last_crash_state=failed');
     expect(status).to.include(`last_dump=${firstArchive}`);
-    const checks = consoleLines(g2, 'KDL-TEST ');
+    const checks = g2.lines('KDL-TEST ');
     expect(checks).to.include('FAIL  memory reserved for the capture kernel (0 MiB)');
     expect(checks).to.include('FAIL  capture kernel loaded');
     expect(checks).to.include('PASS  dump path /data/core on a disk and writable');
@@ -180,19 +172,19 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
     } finally {
       await g2.kill();
     }
-    expect(consoleLines(g2, 'KDL-LOAD-RC=')[0]).to.equal('0');
-    expect(consoleLines(g2, 'KDL-STATUS ')).to.include('loaded=1');
-    const checks = consoleLines(g2, 'KDL-TEST ');
+    expect(g2.lines('KDL-LOAD-RC=')[0]).to.equal('0');
+    expect(g2.lines('KDL-STATUS ')).to.include('loaded=1');
+    const checks = g2.lines('KDL-TEST ');
     expect(checks, checks.join('\n')).to.have.length(8);
     expect(checks.filter((c) => !c.startsWith('PASS  ')), checks.join('\n')).to.deep.equal([]);
     expectRootOnlyInGuest(g2);
     // In crash order, whatever the dates: the 1970 dump is the newest.
-    const list = consoleLines(g2, 'KDL-LIST ').map((l) => l.split('\t'));
+    const list = g2.lines('KDL-LIST ').map((l) => l.split('\t'));
     expect(list.map((c) => c[1]), JSON.stringify(list)).to.deep.equal(['complete', 'failed', 'complete']);
     expect(list[0][0]).to.equal(firstArchive);
     const second = list[2][0];
     expect(second).to.match(/^kdump-000003-19700101-\d{6}-[0-9a-f]+\.tar\.gz$/);
-    expect(consoleLines(g2, 'KDL-STATUS ')).to.include(`last_dump=${second}`);
+    expect(g2.lines('KDL-STATUS ')).to.include(`last_dump=${second}`);
     secondArchive = second;
 
     const out = path.join(e2eDir, 'crash-4-core');

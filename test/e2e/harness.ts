@@ -452,6 +452,15 @@ export class Guest {
   tail(n = 40): string {
     return this.output.split('\n').slice(-n).join('\n');
   }
+
+  /** Console lines that start with `prefix`, without it (the scenarios tag what they print). */
+  lines(prefix: string): string[] {
+    return this.output
+      .split('\n')
+      .map((l) => l.replace(/\r$/, ''))
+      .filter((l) => l.startsWith(prefix))
+      .map((l) => l.slice(prefix.length));
+  }
 }
 
 /** A unique marker for one test run, written to the crashed kernel's log. */
