@@ -48,7 +48,14 @@ async function main(): Promise<void> {
     // Upload: one device with one archive of `mib` MiB (random, so incompressible).
     const dev = makeDevice(path.join(t.dir, 'up'), 'bench1');
     const pullDev = makeDevice(path.join(t.dir, 'pull'), 'bench2');
-    const devEnv = Object.entries({ PATH: `${bin}:/usr/bin:/bin`, ...pullDev.env }).map(([k, v]) => `environment="${k}=${v}"`).join(',');
+    // Room for all 20 archives (the default keep is 3).
+    pullDev.configure(['keep 25']);
+    // sshd runs every ssh command through the account's shell (scp's sftp runs inside sshd and
+    // starts none). The account here is this machine's root, whose dotfiles are not a
+    // collector's or a device's (bash reads ~/.bashrc for ssh commands): an empty HOME.
+    const home = path.join(t.dir, 'home');
+    fs.mkdirSync(home);
+    const devEnv = Object.entries({ HOME: home, PATH: `${bin}:/usr/bin:/bin`, ...pullDev.env }).map(([k, v]) => `environment="${k}=${v}"`).join(',');
     fs.writeFileSync(sshd.authorizedKeys, `${devEnv} ${pub}\n`);
     await sshd.start();
     const archive = addArchive(dev, ['dash'], '20260101-000000', mib * 1048576);
