@@ -23,6 +23,7 @@ describe('ops-kdump upload over ssh (real sshd on 127.0.0.1) @slow', function ()
   let refusedKey: string;
   let knownHosts: string;
   let wrongKnownHosts: string;
+  let noOpensslKey: string;
   let n = 0;
 
   before(async () => {
@@ -33,7 +34,15 @@ describe('ops-kdump upload over ssh (real sshd on 127.0.0.1) @slow', function ()
     [refusedKey] = opensshKey(path.join(t.dir, 'stranger_key'));
     key = k;
     dbKey = dk;
-    fs.writeFileSync(sshd.authorizedKeys, `${pub}\n${dpub}\n`);
+    // A collector account whose PATH has the tools the upload needs but no openssl.
+    const collectorBin = path.join(t.dir, 'collector-bin');
+    fs.mkdirSync(collectorBin);
+    for (const tool of ['cat', 'tee', 'sha256sum', 'wc', 'ln', 'mv', 'mkdir', 'sync', 'rm']) {
+      fs.symlinkSync(sh('sh', ['-c', `command -v ${tool}`]).trim(), path.join(collectorBin, tool));
+    }
+    let noOpensslPub: string;
+    [noOpensslKey, noOpensslPub] = opensshKey(path.join(t.dir, 'device_key.no-openssl'));
+    fs.writeFileSync(sshd.authorizedKeys, `${pub}\n${dpub}\nenvironment="PATH=${collectorBin}" ${noOpensslPub}\n`);
     knownHosts = path.join(t.dir, 'known_hosts');
     fs.writeFileSync(knownHosts, `${sshd.knownHostsLine}\n`);
     const [, impostor] = opensshKey(path.join(t.dir, 'impostor_host_key'));
@@ -231,6 +240,18 @@ describe('ops-kdump upload over ssh (real sshd on 127.0.0.1) @slow', function ()
       chachaOnly.stop();
     }
   });
+
+  for (const shell of SHELLS) {
+    it(`${shell.name}: a collector without openssl hashes with sha256sum on the way; the archive lands whole, then uploaded`, () => {
+      const { dev, coll } = setup([], { key: noOpensslKey });
+      const a = addArchive(dev, shell.argv, '20260109-000000', 2 * 1048576);
+      const r = run(dev, shell.argv, ['upload']);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(collected(coll)).to.deep.equal([`${origin(dev)}-${a}`]);
+      expect(sha256(path.join(coll, `${origin(dev)}-${a}`))).to.equal(sha256(path.join(dev.core, a)));
+      expect(listRows(dev, shell.argv)[0].upload).to.equal('uploaded');
+    });
+  }
 
   it('upload_keep_local no: the local archive goes only after the verified upload', () => {
     const down = setup(['upload_keep_local no'], { key: refusedKey });
