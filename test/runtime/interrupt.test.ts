@@ -108,15 +108,15 @@ describe('ops-kdump killed mid-way (power cut stand-in) on real ext4 @slow', fun
   }
 
   it('two archive runs at once (boot service and a manual run): the second refuses and touches nothing; the lock of a killed run is taken over', async () => {
-    const target = makeTarget(vmcore, 200, boot);
-    t = target;
-    const name = pendingDump(target, ['dash']);
-    const partial = path.join(target.core, `${name}.tar.gz.incomplete`);
+    const tt = makeTarget(vmcore, 200, boot);
+    t = tt;
+    const name = pendingDump(tt, ['dash']);
+    const partial = path.join(tt.core, `${name}.tar.gz.incomplete`);
     let second: { code: number; stderr: string } | undefined;
     let partialAfter = '';
-    await runUntilKilled(['dash'], ['archive'], t.env, { pausedAt: 'archive-written' }, 120_000, () => {
+    await runUntilKilled(['dash'], ['archive'], tt.env, { pausedAt: 'archive-written' }, 120_000, () => {
       const before = sha(partial);
-      second = opsKdump(['busybox', 'sh'], ['archive'], target.env);
+      second = opsKdump(['busybox', 'sh'], ['archive'], tt.env);
       partialAfter = fs.existsSync(partial) && sha(partial) === before ? 'untouched' : 'changed or removed';
     });
     expect(second!.code).to.equal(1);
