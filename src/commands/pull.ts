@@ -155,9 +155,10 @@ export const pull: Command = {
       let copiedBytes = 0;
       const t0 = process.hrtime.bigint();
       const results = await pullAll(ssh, listing.archives, listing.path, dest, Boolean(args.remove));
+      // Every verified archive goes in one remote command (not one ssh session each).
+      const removal = args.remove ? removeVerified(ssh, listing.path, listing.archives.filter((a) => results.get(a.name)!.kind !== 'failed')) : undefined;
       for (const a of listing.archives) {
         const result = results.get(a.name)!;
-        const remote = `${listing.path}/${a.name}`;
         if (result.kind === 'failed') {
           failed++;
           process.stderr.write(`kdump-layer: ${a.name}: ${result.why}\n`);
@@ -171,11 +172,10 @@ export const pull: Command = {
           present++;
           process.stdout.write(`present   ${a.name} (already here, verified)\n`);
         }
-        if (args.remove) {
-          const rm = ssh.run(`rm -f -- ${shQuote(remote)} ${shQuote(`${listing.path}/.ops-kdump-state/${a.name}`)}`);
-          if (rm.code !== 0) {
+        if (removal) {
+          if (!removal.removed.has(a.name)) {
             failed++;
-            process.stderr.write(`kdump-layer: ${a.name}: verified here, but could not be removed on the device: ${firstLine(rm.stderr)}\n`);
+            process.stderr.write(`kdump-layer: ${a.name}: verified here, but could not be removed on the device: ${removal.why(a.name)}\n`);
           } else {
             removed++;
             process.stdout.write(`removed   ${a.name} on ${device}\n`);
@@ -193,6 +193,25 @@ export const pull: Command = {
     }
   },
 };
+
+/**
+ * Deletes the given archives (verified here) and their records on the device in one remote
+ * command; reports which ones are gone and, for the others, what rm said.
+ */
+function removeVerified(ssh: Ssh, devicePath: string, archives: DeviceArchive[]): { removed: Set<string>; why: (name: string) => string } {
+  const removed = new Set<string>();
+  if (!archives.length) return { removed, why: () => '' };
+  const r = ssh.run(
+    `cd ${shQuote(devicePath)} || exit 1; for a in ${archives.map((a) => shQuote(a.name)).join(' ')}; do ` +
+      `rm -f -- "$a" ".ops-kdump-state/$a" && echo "removed $a"; done`,
+  );
+  for (const line of r.stdout.split('\n')) if (line.startsWith('removed ')) removed.add(line.slice(8));
+  const errors = r.stderr.split('\n').filter((l) => l.trim());
+  return {
+    removed,
+    why: (name) => errors.find((l) => l.includes(name)) ?? (errors[0] || `ssh exited with status ${r.code}`),
+  };
+}
 
 type PullResult = { kind: 'copied'; sha256: string } | { kind: 'present' } | { kind: 'failed'; why: string };
 

@@ -257,8 +257,17 @@ function resolveUpload(
       });
     }
   }
-  if (scheme === 'http' && upload.target.includes('?')) {
-    throw new UserError('an http upload target cannot have a query string: the archive name is appended to its path', { where: where('upload', 'target') });
+  if (scheme === 'http') {
+    const named = upload.target.includes('{name}');
+    if (!named && upload.target.includes('?')) {
+      throw new UserError('an http upload target with a query string must say where the archive name goes: without {name} it is appended to the path', {
+        where: where('upload', 'target'),
+        hint: 'e.g. https://collector.example.net/kdump/{name}?token=... (an S3 presigned URL signs one object name: it cannot take the name of every archive)',
+      });
+    }
+    if (named && !/^https?:\/\/[^/?]*[/?].*\{name\}/.test(upload.target)) {
+      throw new UserError('{name} goes in the upload URL\'s path or query, not in its host', { where: where('upload', 'target') });
+    }
   }
   if (upload.target.startsWith('http://')) {
     warnings.push(`upload target ${upload.target.replace(/\/\/[^/@]*@/, '//')} is plain http: dumps (kernel memory, possibly secrets) cross the network unencrypted`);

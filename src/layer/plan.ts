@@ -1,7 +1,7 @@
 import type { ResolvedConfig } from '../config/types.js';
 import { kdumpFragment } from '../kernel/rules.js';
 import { printFragment, type FragmentEntry, type KconfigValue } from '../kernel/fragment.js';
-import { findYoctoRelease } from '../yocto/releases.js';
+import { findYoctoRelease, type YoctoRelease } from '../yocto/releases.js';
 import { CAPTURE_NEED_MIB } from './capture-memory.js';
 import { createRenderer, listTemplateDir, readVerbatim } from './render.js';
 import { kdumpRulesJson } from './kdump-check.js';
@@ -65,14 +65,26 @@ export const UPLOAD_CONF_DIR = '/etc/ops-kdump';
 /** The OE package that provides each upload client. */
 const UPLOAD_PACKAGES = { openssh: 'openssh-ssh', dropbear: 'dropbear', curl: 'curl' } as const;
 
+/**
+ * The packages the upload needs on the device: the client, and for dbclient also `setsid`
+ * (ops-kdump runs dbclient without a controlling terminal, so that it can never ask about
+ * an unknown host key on one), from the package that ships it in that release.
+ */
+export function uploadPackages(upload: ResolvedConfig['upload'], release: YoctoRelease): string[] {
+  if (upload.target === 'none') return [];
+  return upload.client === 'dropbear' ? [UPLOAD_PACKAGES.dropbear, release.setsidPackage] : [UPLOAD_PACKAGES[upload.client]];
+}
+
 /** What the kdump.conf, recipe and SECURITY.md templates say about the upload. */
-export function uploadContext(upload: ResolvedConfig['upload']) {
+export function uploadContext(upload: ResolvedConfig['upload'], release: YoctoRelease) {
   const enabled = upload.target !== 'none';
   const ssh = upload.target.startsWith('ssh://');
   return {
     enabled,
     ssh,
     target: upload.target,
+    /** The target without credentials (user:password@, a token in the query string). */
+    targetDisplay: upload.target.replace(/^(https?:\/\/)[^/@?]*@/, '$1').replace(/\?.*$/, '?...'),
     client: upload.client,
     key: upload.key,
     knownHostsPath: `${UPLOAD_CONF_DIR}/known_hosts`,
@@ -81,7 +93,7 @@ export function uploadContext(upload: ResolvedConfig['upload']) {
     idleTimeout: upload.idle_timeout,
     keepLocal: upload.keep_local ? 'yes' : 'no',
     httpVerify: upload.http_verify,
-    rdepends: enabled ? ` ${UPLOAD_PACKAGES[upload.client]}` : '',
+    rdepends: uploadPackages(upload, release).map((p) => ` ${p}`).join(''),
   };
 }
 
@@ -171,7 +183,7 @@ export function planLayer(config: ResolvedConfig, inv: PlanInvocation): PlannedF
     captureNeedSystemd: CAPTURE_NEED_MIB.systemd,
     captureNeedSysvinit: CAPTURE_NEED_MIB.sysvinit,
     sourceFiles: [...runtimeFiles.map((f) => f.path), 'kdump.conf', 'sysconfig-kdump', ...(knownHosts ? ['known_hosts'] : [])].sort(),
-    upload: uploadContext(config.upload),
+    upload: uploadContext(config.upload, release),
     knownHosts,
     systemdUnits,
     systemdServices: systemdUnits.filter((u) => u.endsWith('.service')).join(' '),

@@ -25,6 +25,14 @@
  *               dunfell takes both from 3.1.11, so dunfell output keeps the old form every
  *               3.1 point release reads
  *   UNPACK    = base.bbclass: UNPACKDIR from styhead (5.1); S = "${WORKDIR}" is fatal there
+ *   SETSID    = who ships setsid (ops-kdump runs dropbear's dbclient under it): fido's busybox
+ *               defconfig has "# CONFIG_SETSID is not set" and its util-linux.inc puts setsid
+ *               in the util-linux package itself (ALTERNATIVE_${PN} += "setsid ..."); from
+ *               dunfell on, meta/recipes-core/busybox/busybox/defconfig has CONFIG_SETSID=y,
+ *               but an image need not have busybox, while util-linux splits every program
+ *               into its own package (util_linux_binpackages, PACKAGES_DYNAMIC "^${PN}-.*";
+ *               ALTERNATIVE_LINK_NAME[setsid] = "${bindir}/setsid"): util-linux-setsid, which
+ *               update-alternatives keeps beside busybox's applet
  *   BB126     = BitBake 1.26 (fido) lib/bb/parse/parse_py/ConfHandler.py include(): a
  *               `require` whose name expands to "" hands "" to bb.parse.handle, which fails
  *               with "not a BitBake file"; later BitBake skips an empty include name
@@ -53,6 +61,8 @@ export interface YoctoRelease {
   emptyRequireParses: boolean;
   /** Recipes must unpack into UNPACKDIR (S = "${WORKDIR}" is fatal). */
   unpackdir: boolean;
+  /** The package that brings `setsid` whatever the image's base utilities (SETSID). */
+  setsidPackage: 'util-linux' | 'util-linux-setsid';
   /** Keys of the sources above that back this row. */
   sources: string;
 }
@@ -61,23 +71,23 @@ const MDF_OPTIONS: readonly MakedumpfileOption[] = ['lzo', 'snappy', 'zstd'];
 
 export const YOCTO_RELEASES = [
   { name: 'fido', version: '1.8', overrideSyntax: 'underscore', layerSeriesCompat: null, linuxYocto: '3.19',
-    makedumpfile: null, makedumpfileOptions: [], qbMem: false, emptyRequireParses: false, unpackdir: false,
-    sources: 'POKYKERNEL, MDF, KEXEC, QEMUBOOT, OVERRIDES, BB126' },
+    makedumpfile: null, makedumpfileOptions: [], qbMem: false, emptyRequireParses: false, unpackdir: false, setsidPackage: 'util-linux',
+    sources: 'POKYKERNEL, MDF, KEXEC, QEMUBOOT, OVERRIDES, BB126, SETSID' },
   { name: 'dunfell', version: '3.1', overrideSyntax: 'underscore', layerSeriesCompat: 'dunfell', linuxYocto: '5.4',
-    makedumpfile: { layer: 'meta-oe', version: '1.6.7' }, makedumpfileOptions: [], qbMem: true, emptyRequireParses: true, unpackdir: false,
-    sources: 'CORENAMES, POKYKERNEL, MDF, KEXEC, QEMUBOOT, OVERRIDES' },
+    makedumpfile: { layer: 'meta-oe', version: '1.6.7' }, makedumpfileOptions: [], qbMem: true, emptyRequireParses: true, unpackdir: false, setsidPackage: 'util-linux-setsid',
+    sources: 'CORENAMES, POKYKERNEL, MDF, KEXEC, QEMUBOOT, OVERRIDES, SETSID' },
   { name: 'kirkstone', version: '4.0', overrideSyntax: 'colon', layerSeriesCompat: 'kirkstone', linuxYocto: '5.15',
-    makedumpfile: { layer: 'meta-oe', version: '1.7.1' }, makedumpfileOptions: MDF_OPTIONS, qbMem: true, emptyRequireParses: true, unpackdir: false,
-    sources: 'CORENAMES, POKYKERNEL, MDF, KEXEC, QEMUBOOT, OVERRIDES' },
+    makedumpfile: { layer: 'meta-oe', version: '1.7.1' }, makedumpfileOptions: MDF_OPTIONS, qbMem: true, emptyRequireParses: true, unpackdir: false, setsidPackage: 'util-linux-setsid',
+    sources: 'CORENAMES, POKYKERNEL, MDF, KEXEC, QEMUBOOT, OVERRIDES, SETSID' },
   { name: 'scarthgap', version: '5.0', overrideSyntax: 'colon', layerSeriesCompat: 'scarthgap', linuxYocto: '6.6',
-    makedumpfile: { layer: 'meta-oe', version: '1.7.5' }, makedumpfileOptions: MDF_OPTIONS, qbMem: true, emptyRequireParses: true, unpackdir: false,
-    sources: 'CORENAMES, POKYKERNEL, MDF, KEXEC, QEMUBOOT, OVERRIDES' },
+    makedumpfile: { layer: 'meta-oe', version: '1.7.5' }, makedumpfileOptions: MDF_OPTIONS, qbMem: true, emptyRequireParses: true, unpackdir: false, setsidPackage: 'util-linux-setsid',
+    sources: 'CORENAMES, POKYKERNEL, MDF, KEXEC, QEMUBOOT, OVERRIDES, SETSID' },
   { name: 'styhead', version: '5.1', overrideSyntax: 'colon', layerSeriesCompat: 'styhead', linuxYocto: '6.10',
-    makedumpfile: { layer: 'meta-oe', version: '1.7.5' }, makedumpfileOptions: MDF_OPTIONS, qbMem: true, emptyRequireParses: true, unpackdir: true,
-    sources: 'CORENAMES, POKYKERNEL, MDF, KEXEC, QEMUBOOT, OVERRIDES, UNPACK' },
+    makedumpfile: { layer: 'meta-oe', version: '1.7.5' }, makedumpfileOptions: MDF_OPTIONS, qbMem: true, emptyRequireParses: true, unpackdir: true, setsidPackage: 'util-linux-setsid',
+    sources: 'CORENAMES, POKYKERNEL, MDF, KEXEC, QEMUBOOT, OVERRIDES, UNPACK, SETSID' },
   { name: 'walnascar', version: '5.2', overrideSyntax: 'colon', layerSeriesCompat: 'walnascar', linuxYocto: '6.12',
-    makedumpfile: { layer: 'core', version: '1.7.7' }, makedumpfileOptions: MDF_OPTIONS, qbMem: true, emptyRequireParses: true, unpackdir: true,
-    sources: 'CORENAMES, POKYKERNEL, MDF, KEXEC, QEMUBOOT, OVERRIDES, UNPACK' },
+    makedumpfile: { layer: 'core', version: '1.7.7' }, makedumpfileOptions: MDF_OPTIONS, qbMem: true, emptyRequireParses: true, unpackdir: true, setsidPackage: 'util-linux-setsid',
+    sources: 'CORENAMES, POKYKERNEL, MDF, KEXEC, QEMUBOOT, OVERRIDES, UNPACK, SETSID' },
 ] as const satisfies readonly YoctoReleaseRow[];
 
 export type YoctoReleaseName = (typeof YOCTO_RELEASES)[number]['name'];

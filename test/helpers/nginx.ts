@@ -7,6 +7,8 @@ import { freePort } from './sshd.js';
 
 export interface Nginx {
   port: number;
+  /** Its configuration, logs (access.log) and store. */
+  dir: string;
   /** Directory the PUT requests under /kdump/ land in. */
   store: string;
   url: string;
@@ -50,7 +52,7 @@ http {
 `);
   let child: ChildProcess | undefined;
   const n: Nginx = {
-    port, store, url: `http://127.0.0.1:${port}/kdump`,
+    port, dir, store, url: `http://127.0.0.1:${port}/kdump`,
     async start() {
       child = spawn('nginx', ['-c', conf, '-p', dir, '-e', path.join(dir, 'error.log')], { stdio: 'ignore' });
       const until = Date.now() + 10000;

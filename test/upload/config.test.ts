@@ -32,7 +32,7 @@ describe('upload configuration', () => {
   });
 
   it('an ssh target renders the keys, ships the pinned host key and RDEPENDS on the chosen client', () => {
-    for (const [client, pkg] of [['openssh', 'openssh-ssh'], ['dropbear', 'dropbear']]) {
+    for (const [client, pkg] of [['openssh', 'openssh-ssh'], ['dropbear', 'dropbear util-linux-setsid']]) {
       const { config } = resolve(`upload:\n  target: ssh://kdump@collector.example.net:2222/srv/kdump\n  client: ${client}\n  known_hosts: ["${KH}"]\n  keep_local: false\n`);
       const files = planLayer(config, { machine: 'as5712' });
       const conf = files.find((f) => f.path.endsWith('files/kdump.conf'))!.content;
@@ -46,11 +46,41 @@ describe('upload configuration', () => {
     }
   });
 
+  it('dropbear brings setsid (dbclient runs without a terminal): util-linux-setsid, and util-linux itself on fido, whose busybox has no setsid', () => {
+    const target = `upload:\n  target: ssh://kdump@collector.example.net:2222/srv/kdump\n  known_hosts: ["${KH}"]\n`;
+    const rdepends = (yocto: string, client: string) => {
+      const { config } = resolve(`yocto: ${yocto}\n${target}  client: ${client}\n`);
+      const bb = planLayer(config, { machine: 'as5712' }).find((f) => f.path.endsWith('ops-kdump_1.0.bb'))!.content;
+      return /^RDEPENDS[:_]\$\{PN\} = "([^"]*)"$/m.exec(bb)![1].split(' ');
+    };
+    for (const yocto of ['dunfell', 'kirkstone', 'scarthgap', 'styhead', 'walnascar']) {
+      expect(rdepends(yocto, 'dropbear'), yocto).to.include.members(['dropbear', 'util-linux-setsid']).and.not.include('util-linux');
+      expect(rdepends(yocto, 'openssh'), yocto).to.include('openssh-ssh').and.not.include('util-linux-setsid');
+    }
+    expect(rdepends('fido', 'dropbear')).to.include.members(['dropbear', 'util-linux']).and.not.include('util-linux-setsid');
+  });
+
   it('an https target uses curl; plain http warns that dumps travel unencrypted', () => {
     const { config, warnings } = resolve('upload:\n  target: https://collector.example.net/kdump\n');
     expect(config.upload.client).to.equal('curl');
     expect(warnings).to.deep.equal([]);
     expect(resolve('upload:\n  target: http://collector.example.net/kdump\n').warnings.join('\n')).to.include('unencrypted');
+  });
+
+  it('an http target with {name}: a query string (a token) is allowed, and SECURITY.md shows the URL without it; without {name} a query string is refused with a hint', () => {
+    const { config } = resolve('upload:\n  target: https://collector.example.net/kdump/{name}?sv=2024&sig=s3cr3t\n');
+    const files = planLayer(config, { machine: 'as5712' });
+    expect(files.find((f) => f.path.endsWith('files/kdump.conf'))!.content).to.include('upload_target https://collector.example.net/kdump/{name}?sv=2024&sig=s3cr3t\n');
+    const security = files.find((f) => f.path === 'SECURITY.md')!.content;
+    expect(security).to.include('`https://collector.example.net/kdump/{name}?...`').and.not.include('s3cr3t');
+    let e = userError(() => resolve('upload:\n  target: https://collector.example.net/kdump/key.tar.gz?X-Amz-Signature=abc\n'));
+    expect(e.message).to.include('must say where the archive name goes');
+    expect(e.hint).to.include('presigned');
+    expect(e.where).to.equal('kdump.yml:3: upload.target');
+    e = userError(() => resolve('upload:\n  target: https://c{name}.example.net/kdump\n'));
+    expect(e.message).to.include('not in its host');
+    e = userError(() => resolve('upload:\n  target: https://c/{name}/{name}\n'));
+    expect(e.format()).to.include('upload.target');
   });
 
   it('refuses, saying where: a client that cannot speak the scheme, an ssh target without a pinned host key, a bad port', () => {
@@ -90,9 +120,18 @@ for (const shell of SHELLS) {
       expect(dflt.stdout.trim()).to.equal('22');
       const h = piece(shell.argv, "UP_KIND=http; upload_parse_target 'https://u:p@c.example/k' && upload_display");
       expect(h.stdout.trim()).to.equal('https://c.example/k');
-      for (const bad of ['ssh://c/d', 'ssh://k@c', "ssh://k@c/d'x", 'ssh://k@c:0/d', 'ssh://k@c/a/../b', 'ftp://c/d', 'https://c/k?sig=1', 'https:///k']) {
+      const named = piece(shell.argv, "upload_parse_target 'https://u:p@c.example/k/{name}?sig=s3cr3t' && upload_http_url sw1-abc-kdump-1.tar.gz && upload_display sw1-abc-kdump-1.tar.gz && upload_display");
+      expect(named.stdout.trim().split('\n')).to.deep.equal([
+        'https://u:p@c.example/k/sw1-abc-kdump-1.tar.gz?sig=s3cr3t',
+        'https://c.example/k/sw1-abc-kdump-1.tar.gz?...',
+        'https://c.example/k/{name}?...',
+      ]);
+      const query = piece(shell.argv, "upload_parse_target 'https://c.example/up?name={name}&t=1' && upload_http_url x.tar.gz");
+      expect(query.stdout.trim()).to.equal('https://c.example/up?name=x.tar.gz&t=1');
+      for (const bad of ['ssh://c/d', 'ssh://k@c', "ssh://k@c/d'x", 'ssh://k@c:0/d', 'ssh://k@c/a/../b', 'ftp://c/d', 'https://c/k?sig=1', 'https:///k', 'https://{name}.c/k', 'https://c/{name}/{name}', 'https://c/{nom}']) {
         const r = piece(shell.argv, `upload_parse_target "${bad}" && echo accepted || echo "$UP_REASON"`);
         expect(r.stdout.trim(), bad).to.not.equal('accepted');
+        if (bad === 'https://c/k?sig=1') expect(r.stdout).to.include('put {name} where');
       }
     });
 

@@ -52,6 +52,29 @@ describe('ops-kdump upload over HTTP PUT (real nginx on 127.0.0.1) @slow', funct
     }
   }
 
+  for (const shell of SHELLS) {
+    it(`${shell.name}: {name} in a URL with a query string (a token): the name goes there, the token reaches the collector on PUT, HEAD and GET, and no log, record or listing shows it`, () => {
+      const token = 'sv=2024-01-01&sig=s3cr3t%2Bsig';
+      const { dev, store } = setup([], `${nginx.url}/c${n + 1}/{name}?${token}`);
+      const a = addArchive(dev, shell.argv, '20260106-000000', 200000);
+      const r = run(dev, shell.argv, ['upload']);
+      expect(r.code, r.stderr).to.equal(0);
+      const remote = `${origin(dev)}-${a}`;
+      expect(fs.readdirSync(store)).to.deep.equal([remote]);
+      expect(sha256(path.join(store, remote))).to.equal(sha256(path.join(dev.core, a)));
+      expect(listRows(dev, shell.argv)[0].upload).to.equal('uploaded');
+      // nginx's access log: each request carried the query string, on the archive's own URL.
+      const requests = fs.readFileSync(path.join(nginx.dir, 'access.log'), 'utf8').split('\n').filter((l) => l.includes(remote));
+      for (const method of ['PUT', 'HEAD', 'GET']) {
+        expect(requests.some((l) => l.includes(`"${method} /kdump/c${n}/${remote}?${token} HTTP/1.1" 20`)), method).to.equal(true);
+      }
+      expect(r.stderr).to.include(`to ${nginx.url}/c${n}/${remote}?...`).and.not.include('s3cr3t');
+      const record = fs.readFileSync(path.join(dev.core, '.ops-kdump-state', a), 'utf8');
+      expect(record).to.include(`upload_remote=${nginx.url}/c${n}/${remote}?...`).and.not.include('s3cr3t');
+      for (const cmd of [['list'], ['status']]) expect(run(dev, shell.argv, cmd).stdout).to.not.include('s3cr3t');
+    });
+  }
+
   it('server down: failed with the reason, uploaded on the next run', async () => {
     const closed = await freePort();
     const { dev, store } = setup([], `http://127.0.0.1:${closed}/kdump/c${n + 1}`);

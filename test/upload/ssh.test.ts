@@ -23,6 +23,7 @@ describe('ops-kdump upload over ssh (real sshd on 127.0.0.1) @slow', function ()
   let refusedKey: string;
   let knownHosts: string;
   let wrongKnownHosts: string;
+  let noOpensslKey: string;
   let n = 0;
 
   before(async () => {
@@ -33,7 +34,15 @@ describe('ops-kdump upload over ssh (real sshd on 127.0.0.1) @slow', function ()
     [refusedKey] = opensshKey(path.join(t.dir, 'stranger_key'));
     key = k;
     dbKey = dk;
-    fs.writeFileSync(sshd.authorizedKeys, `${pub}\n${dpub}\n`);
+    // A collector account whose PATH has the tools the upload needs but no openssl.
+    const collectorBin = path.join(t.dir, 'collector-bin');
+    fs.mkdirSync(collectorBin);
+    for (const tool of ['cat', 'tee', 'sha256sum', 'wc', 'ln', 'mv', 'mkdir', 'sync', 'rm']) {
+      fs.symlinkSync(sh('sh', ['-c', `command -v ${tool}`]).trim(), path.join(collectorBin, tool));
+    }
+    let noOpensslPub: string;
+    [noOpensslKey, noOpensslPub] = opensshKey(path.join(t.dir, 'device_key.no-openssl'));
+    fs.writeFileSync(sshd.authorizedKeys, `${pub}\n${dpub}\nenvironment="PATH=${collectorBin}" ${noOpensslPub}\n`);
     knownHosts = path.join(t.dir, 'known_hosts');
     fs.writeFileSync(knownHosts, `${sshd.knownHostsLine}\n`);
     const [, impostor] = opensshKey(path.join(t.dir, 'impostor_host_key'));
@@ -194,6 +203,55 @@ describe('ops-kdump upload over ssh (real sshd on 127.0.0.1) @slow', function ()
     expect(fs.readdirSync(coll).filter((f) => !f.startsWith('.'))).to.deep.equal([`${origin(dev)}-${a}`]);
     expect(sha256(path.join(coll, `${origin(dev)}-${a}`))).to.equal(sha256(path.join(dev.core, a)));
   });
+
+  it('OpenSSH prefers AES-GCM on a CPU with AES instructions (x86 flags, ARM Features), ssh\'s default without; a collector that refuses AES-GCM still gets the upload', async () => {
+    const cpus = { x86: 'flags\t\t: fpu vme sse2 aes avx\n', arm64: 'Features\t: fp asimd evtstrm aes pmull sha1 sha2 crc32\n', none: 'flags\t\t: fpu vme sse2 avx\n' };
+    // Two more real sshd: one logging the negotiated cipher, one that accepts chacha20-poly1305 only.
+    const logging = await createSshd(path.join(t.dir, 'sshd-debug'));
+    const chachaOnly = await createSshd(path.join(t.dir, 'sshd-chacha'));
+    const config = (d: typeof logging, edit: (c: string) => string) => fs.writeFileSync(path.join(d.dir, 'sshd_config'), edit(fs.readFileSync(path.join(d.dir, 'sshd_config'), 'utf8')));
+    config(logging, (c) => c.replace('LogLevel ERROR', 'LogLevel DEBUG1'));
+    config(chachaOnly, (c) => `${c}Ciphers chacha20-poly1305@openssh.com\n`);
+    const known = path.join(t.dir, 'known_hosts.more');
+    fs.writeFileSync(known, `${logging.knownHostsLine}\n${chachaOnly.knownHostsLine}\n`);
+    for (const d of [logging, chachaOnly]) {
+      fs.copyFileSync(sshd.authorizedKeys, d.authorizedKeys);
+      await d.start();
+    }
+    try {
+      for (const [cpu, flags] of Object.entries(cpus)) {
+        for (const d of [logging, chachaOnly]) {
+          const { dev, coll } = setup([], { port: d.port, known });
+          fs.writeFileSync(path.join(dev.env.KDUMP_PROC!, 'cpuinfo'), flags);
+          const a = addArchive(dev, DASH, '20260108-000000', 100000);
+          const before = fs.existsSync(path.join(logging.dir, 'sshd.log')) ? fs.readFileSync(path.join(logging.dir, 'sshd.log'), 'utf8').length : 0;
+          const r = run(dev, DASH, ['upload']);
+          expect(r.code, `${cpu}: ${r.stderr}`).to.equal(0);
+          expect(collected(coll), cpu).to.deep.equal([`${origin(dev)}-${a}`]);
+          if (d === logging) {
+            const log = fs.readFileSync(path.join(logging.dir, 'sshd.log'), 'utf8').slice(before);
+            const cipher = /kex: client->server cipher: (\S+)/.exec(log)?.[1];
+            expect(cipher, cpu).to.equal(cpu === 'none' ? 'chacha20-poly1305@openssh.com' : 'aes128-gcm@openssh.com');
+          }
+        }
+      }
+    } finally {
+      logging.stop();
+      chachaOnly.stop();
+    }
+  });
+
+  for (const shell of SHELLS) {
+    it(`${shell.name}: a collector without openssl hashes with sha256sum on the way; the archive lands whole, then uploaded`, () => {
+      const { dev, coll } = setup([], { key: noOpensslKey });
+      const a = addArchive(dev, shell.argv, '20260109-000000', 2 * 1048576);
+      const r = run(dev, shell.argv, ['upload']);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(collected(coll)).to.deep.equal([`${origin(dev)}-${a}`]);
+      expect(sha256(path.join(coll, `${origin(dev)}-${a}`))).to.equal(sha256(path.join(dev.core, a)));
+      expect(listRows(dev, shell.argv)[0].upload).to.equal('uploaded');
+    });
+  }
 
   it('upload_keep_local no: the local archive goes only after the verified upload', () => {
     const down = setup(['upload_keep_local no'], { key: refusedKey });
