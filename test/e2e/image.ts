@@ -177,12 +177,14 @@ fi
 case "$step" in
 crash) crash ;;
 inspect)
+  dir=$(sed -n 's/^path[[:space:]]\\{1,\\}//p' /etc/kdump.conf)
+  # Until the boot's archive run has ended (its lock is gone): after the archive is named
+  # it still removes the directory it was made from, which frees space.
   i=0
-  while [ -n "$(ops-kdump list -m | awk -F '\\t' '$2 == "pending"')" ] && [ $i -lt 600 ]; do sleep 1; i=$((i + 1)); done
+  while { [ -n "$(ops-kdump list -m | awk -F '\\t' '$2 == "pending"')" ] || [ -L "$dir/.ops-kdump-state/archive.lock" ]; } && [ $i -lt 600 ]; do sleep 1; i=$((i + 1)); done
   ops-kdump list -m 2>&1 | sed 's/^/KDL-LIST /' >/dev/console
   say "KDL-INSPECTED"
   if [ -n "$then_action" ]; then
-    dir=$(sed -n 's/^path[[:space:]]\\{1,\\}//p' /etc/kdump.conf)
     sed -i -e '/^failure_action /d' -e '/^min_free_mb /d' /etc/kdump.conf
     printf 'failure_action %s\\nmin_free_mb 1\\n' "$then_action" >>/etc/kdump.conf
     avail=$(df -Pk "$dir" | awk 'NR == 2 { print $4 }')
