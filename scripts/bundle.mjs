@@ -63,6 +63,23 @@ const lazyStringWidthTables = {
   },
 };
 
+/**
+ * In a CommonJS bundle esbuild gives every default import of a Node built-in in the sources
+ * (`import fs from 'node:fs'`) a copy of the module's properties: some fifty copies, a hundred
+ * properties each for fs, made at start. Here the sources' default imports of these built-ins
+ * share one module that hands out the built-in itself. (A named import of one of them in src/
+ * fails the build: "No matching export".)
+ */
+const srcDir = path.join(root, 'src') + path.sep;
+const builtinDefaults = {
+  name: 'builtin-defaults',
+  setup(b) {
+    b.onResolve({ filter: /^node:(fs|path|os|crypto|zlib|vm)$/ }, (args) =>
+      args.importer.startsWith(srcDir) && args.kind === 'import-statement' ? { path: args.path, namespace: 'builtin' } : undefined);
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `export default require(${JSON.stringify(args.path)});\n`, loader: 'js' }));
+  },
+};
+
 await build({
   absWorkingDir: root,
   entryPoints: { cli: 'src/cli.ts' },
@@ -83,7 +100,7 @@ await build({
   // graphemes (an Intl.Segmenter, tens of ms for a help page); yargs' own string-width 8 measures
   // the same widths and skips the segmenter for ASCII. One copy serves all three.
   alias: { 'string-width': 'string-width' },
-  plugins: [lazyTextLayout, lazyStringWidthTables],
+  plugins: [lazyTextLayout, lazyStringWidthTables, builtinDefaults],
   logLevel: 'warning',
 });
 // The bin runs cli.cjs inside a function wrapper: no hashbang line there.
