@@ -8,7 +8,7 @@ import path from 'node:path';
 import { cliPath, repoRoot, tempDir } from './helpers/cli.js';
 
 function run(args: string[], cwd: string, env: NodeJS.ProcessEnv) {
-  const r = spawnSync(process.execPath, [cliPath, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } });
+  const r = spawnSync(process.execPath, [cliPath, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', KDUMP_LAYER_CACHE: '', ...env } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -92,6 +92,24 @@ describe('the code cache', () => {
       }
     }
     expect(fs.readdirSync(t.dir).sort()).to.deep.equal(['a-file', 'cache']);
+  });
+
+  it('KDUMP_LAYER_CACHE names the directory (shared with validate --kernel-source)', () => {
+    const r = run(['machines'], t.dir, { KDUMP_LAYER_CACHE: 'mine', XDG_CACHE_HOME: cache });
+    expect(r.code, r.stderr).to.equal(0);
+    expect(fs.readdirSync(path.join(t.dir, 'mine')).filter((f) => f.endsWith('-machines.v8cache'))).to.have.length(1);
+    expect(files()).to.deep.equal([]);
+  });
+
+  it('a different V8 (here: other V8 flags) refuses the file; it is made again and the output is the same', () => {
+    const a = run(['machines'], t.dir, { XDG_CACHE_HOME: cache });
+    const file = path.join(cache, 'kdump-layer', files()[0]);
+    const before = fs.readFileSync(file);
+    const r = spawnSync(process.execPath, ['--no-opt', cliPath, 'machines'], { cwd: t.dir, encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: cache, KDUMP_LAYER_CACHE: '' } });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.equal(a.stdout);
+    expect(r.stderr).to.equal('');
+    expect(fs.readFileSync(file).equals(before), 'made again for these flags').to.equal(false);
   });
 
   it('without XDG_CACHE_HOME it is ~/.cache/kdump-layer', () => {

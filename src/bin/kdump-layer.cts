@@ -3,10 +3,10 @@
 // instead of parsing and compiling its ~700 kB again, which was most of a command's start-up.
 // Node 22 does this itself (module.enableCompileCache); Node 20 does not.
 //
-// The cache lives in the user's cache directory ($XDG_CACHE_HOME/kdump-layer, else
-// ~/.cache/kdump-layer; ~/Library/Caches/kdump-layer on macOS, %LOCALAPPDATA%\kdump-layer\Cache
-// on Windows), one file per command, named by the bundle's build id, the Node version and the
-// CPU architecture. A file starts with the CRC-32 of the rest, checked before V8 sees it (V8
+// The cache lives in kdump-layer's cache directory, where `validate --kernel-source` keeps its
+// built Kconfig tools too: $KDUMP_LAYER_CACHE, else $XDG_CACHE_HOME/kdump-layer, else
+// ~/.cache/kdump-layer; one file per command, named by the bundle's build id, the Node version
+// and the CPU architecture. A file starts with the CRC-32 of the rest, checked before V8 sees it (V8
 // checks its version and flags but, in release builds, not the data: damaged data could crash
 // it). V8 refuses data made by another V8 or other flags; a refused, damaged or missing file is
 // written again after the run. A cache that cannot be read or written only costs the time it
@@ -24,12 +24,11 @@ const COMMANDS = new Set(['generate', 'validate', 'machines', 'init', 'schema', 
 const STALE_MS = 30 * 24 * 3600 * 1000;
 
 function cacheDir(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.KDUMP_LAYER_CACHE) return path.resolve(env.KDUMP_LAYER_CACHE);
   const xdg = env.XDG_CACHE_HOME;
   if (xdg && path.isAbsolute(xdg)) return path.join(xdg, 'kdump-layer');
-  if (process.platform === 'win32') return env.LOCALAPPDATA ? path.join(env.LOCALAPPDATA, 'kdump-layer', 'Cache') : undefined;
-  const home = env.HOME;
-  if (!home || !path.isAbsolute(home)) return undefined;
-  return process.platform === 'darwin' ? path.join(home, 'Library', 'Caches', 'kdump-layer') : path.join(home, '.cache', 'kdump-layer');
+  const home = env.HOME || env.USERPROFILE;
+  return home && path.isAbsolute(home) ? path.join(home, '.cache', 'kdump-layer') : undefined;
 }
 
 /** Writes the code V8 compiled during this run; any failure leaves things as they were. */
@@ -50,11 +49,11 @@ function writeCache(dir: string, file: string, script: vm.Script): void {
     }
     return;
   }
-  // Files of earlier versions (or Node versions) not written for a month go.
+  // Cache files of earlier versions (or Node versions) not written for a month go.
   try {
     const now = Date.now();
     for (const name of fs.readdirSync(dir)) {
-      if (!name.endsWith('.v8cache') && !name.endsWith('.tmp')) continue;
+      if (!/-node[^/]*\.v8cache(\.\d+\.tmp)?$/.test(name)) continue; // only this file's own
       const p = path.join(dir, name);
       if (now - fs.statSync(p).mtimeMs > STALE_MS) fs.unlinkSync(p);
     }
