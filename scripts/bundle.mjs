@@ -1,23 +1,126 @@
-// Build step: bundles the CLI into dist/bin/ (one entry file; chunks for the parts only some
-// commands load), so a run reads a few files instead of some hundreds. The package's bin.
+// Build step: bundles the CLI and what it uses from node_modules (yargs, the Handlebars runtime,
+// the precompiled templates) into one CommonJS file, dist/bin/cli.cjs, and writes the package's
+// bin, dist/bin/kdump-layer.js, which runs that file through V8's code cache
+// (src/bin/kdump-layer.cts). Code only some commands need is evaluated only when they run.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-fs.rmSync(path.join(root, 'dist/bin'), { recursive: true, force: true }); // no chunks of an earlier build
+const out = path.join(root, 'dist/bin');
+fs.rmSync(out, { recursive: true, force: true }); // nothing of an earlier build
+
+/**
+ * yargs' platform shim imports cliui and string-width at its top, and both build Unicode
+ * tables when they load (Intl.Segmenter, \p{RGI_Emoji} regular expressions): some 40 ms of
+ * CPU in every run, though only help and usage text use them. Here the shim gets them through
+ * functions that load them on first call. The build fails if the shim no longer has the
+ * imports this expects, rather than silently start slower.
+ */
+const lazyTextLayout = {
+  name: 'lazy-text-layout',
+  setup(b) {
+    const lazy = { cliui: 'cliui', 'string-width': 'stringWidth' };
+    b.onLoad({ filter: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/ }, async (args) => {
+      let contents = await fs.promises.readFile(args.path, 'utf8');
+      for (const [pkg, name] of Object.entries(lazy)) {
+        const re = new RegExp(`^import ${name} from '${pkg}';?$`, 'm');
+        if (!re.test(contents)) throw new Error(`${args.path}: no \`import ${name} from '${pkg}'\` to make lazy; update scripts/bundle.mjs`);
+        contents = contents.replace(re, `import ${name} from 'lazy:${pkg}';`);
+      }
+      return { contents, loader: 'js', resolveDir: path.dirname(args.path) };
+    });
+    b.onResolve({ filter: /^lazy:/ }, (args) => ({ path: args.path.slice('lazy:'.length), namespace: 'lazy', pluginData: { resolveDir: args.resolveDir } }));
+    // require() of an ES module makes esbuild evaluate it when first required, not at start.
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({
+      contents: `export default function (...args) { return require(${JSON.stringify(args.path)}).default(...args); }\n`,
+      loader: 'js',
+      resolveDir: args.pluginData.resolveDir,
+    }));
+  },
+};
+
+/**
+ * string-width builds an Intl.Segmenter and Unicode-property regular expressions at its top
+ * (tens of ms), though it needs them only for text that is not plain ASCII, which it measures
+ * without them. Here each is made on first use.
+ */
+const lazyStringWidthTables = {
+  name: 'lazy-string-width-tables',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]string-width[\\/]index\.js$/ }, async (args) => {
+      let count = 0;
+      const contents = (await fs.promises.readFile(args.path, 'utf8')).replace(/^const (\w+) = (new Intl\.Segmenter\(\)|\/.+\/[dgimsuvy]*);$/gm, (_, name, make) => {
+        count++;
+        return `const ${name} = lazyObject(() => ${make});`;
+      });
+      if (count === 0) throw new Error(`${args.path}: no top-level regular expression or Intl.Segmenter to make lazy; update scripts/bundle.mjs`);
+      // The object made on first use stands in for it: its methods, Symbol.match and Symbol.search included.
+      const helper = 'function lazyObject(make) { let o; const get = () => (o ??= make()); return new Proxy({}, { get: (_, key) => { const v = get()[key]; return typeof v === "function" ? v.bind(get()) : v; } }); }\n';
+      return { contents: helper + contents, loader: 'js' };
+    });
+  },
+};
+
+/**
+ * In a CommonJS bundle esbuild gives every default import of a Node built-in in the sources
+ * (`import fs from 'node:fs'`) a copy of the module's properties: some fifty copies, a hundred
+ * properties each for fs, made at start. Here the sources' default imports of these built-ins
+ * share one module that hands out the built-in itself. (A named import of one of them in src/
+ * fails the build: "No matching export".)
+ */
+const srcDir = path.join(root, 'src') + path.sep;
+const builtinDefaults = {
+  name: 'builtin-defaults',
+  setup(b) {
+    b.onResolve({ filter: /^node:(fs|path|os|crypto|zlib|vm)$/ }, (args) =>
+      args.importer.startsWith(srcDir) && args.kind === 'import-statement' ? { path: args.path, namespace: 'builtin' } : undefined);
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `export default require(${JSON.stringify(args.path)});\n`, loader: 'js' }));
+  },
+};
+
 await build({
   absWorkingDir: root,
-  entryPoints: { 'kdump-layer': 'src/cli.ts' },
-  outdir: 'dist/bin',
+  entryPoints: { cli: 'src/cli.ts' },
+  outdir: out,
+  outExtension: { '.js': '.cjs' },
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
-  chunkNames: 'chunk-[hash]',
   legalComments: 'inline',
-  // CommonJS packages bundled into ESM call require(); give them Node's.
-  banner: { js: "import { createRequire as __kdlRequire } from 'node:module'; const require = __kdlRequire(import.meta.url);" },
+  // The sources are ES modules; in the bundle import.meta is the bundle's own (url, and the
+  // resolve() yargs uses for a configuration's `extends`).
+  define: { 'import.meta': '__kdlImportMeta' },
+  banner: {
+    js: "const __kdlImportMeta = { url: require('node:url').pathToFileURL(__filename).href, resolve: (s) => require('node:url').pathToFileURL(require.resolve(s)).href };",
+  },
+  // cliui and wrap-ansi ask for string-width 7, which segments even plain ASCII text into
+  // graphemes (an Intl.Segmenter, tens of ms for a help page); yargs' own string-width 8 measures
+  // the same widths and skips the segmenter for ASCII. One copy serves all three.
+  alias: { 'string-width': 'string-width' },
+  plugins: [lazyTextLayout, lazyStringWidthTables, builtinDefaults],
   logLevel: 'warning',
 });
+// The bin runs cli.cjs inside a function wrapper: no hashbang line there.
+const cliFile = path.join(out, 'cli.cjs');
+const cli = fs.readFileSync(cliFile, 'utf8').replace(/^#!.*\n/, '');
+fs.writeFileSync(cliFile, cli);
+const buildId = crypto.createHash('sha256').update(cli).digest('hex').slice(0, 16);
+
+await build({
+  absWorkingDir: root,
+  entryPoints: { 'kdump-layer': 'src/bin/kdump-layer.cts' },
+  outdir: out,
+  bundle: false,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  define: { KDUMP_LAYER_BUILD_ID: JSON.stringify(buildId) },
+  banner: { js: '#!/usr/bin/env node' },
+  logLevel: 'warning',
+});
+fs.chmodSync(path.join(out, 'kdump-layer.js'), 0o755);
+// The package is "type": "module"; the files here are CommonJS, which Node starts faster.
+fs.writeFileSync(path.join(out, 'package.json'), `${JSON.stringify({ type: 'commonjs' }, null, 2)}\n`);

@@ -1,5 +1,6 @@
-// Build step: precompiles templates/**/*.hbs into dist/templates.cjs, so `generate` loads
-// ready template functions (Handlebars' runtime) instead of compiling them on every run.
+// Build step: precompiles templates/**/*.hbs into dist/templates.js (an ES module, imported as
+// `#templates`), so `generate` loads ready template functions (Handlebars' runtime) instead of
+// compiling them on every run; the bundle (scripts/bundle.mjs) carries them.
 import fs from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
@@ -19,6 +20,6 @@ const body = found
   .map((p) => `  ${JSON.stringify(p)}: ${Handlebars.precompile(fs.readFileSync(path.join(templates, p), 'utf8'), { noEscape: true, strict: true })}`)
   .join(',\n');
 fs.mkdirSync(path.join(root, 'dist'), { recursive: true });
-const out = path.join(root, 'dist/templates.cjs');
-fs.writeFileSync(`${out}.tmp`, `// Precompiled from templates/ by scripts/precompile-templates.mjs\nmodule.exports = {\n${body}\n};\n`);
+const out = path.join(root, 'dist/templates.js');
+fs.writeFileSync(`${out}.tmp`, `// Precompiled from templates/ by scripts/precompile-templates.mjs\nexport default {\n${body}\n};\n`);
 fs.renameSync(`${out}.tmp`, out);

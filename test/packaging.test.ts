@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot, tempDir } from './helpers/cli.js';
 
-function sh(cmd: string, args: string[], cwd: string) {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', npm_config_update_notifier: 'false' } });
+function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', npm_config_update_notifier: 'false', ...env } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -25,7 +25,7 @@ describe('the npm package @slow', function () {
     expect(pack.code, pack.stderr).to.equal(0);
     const info = JSON.parse(pack.stdout)[0] as { filename: string; files: { path: string }[] };
     const files = info.files.map((f) => f.path);
-    expect(files).to.include.members(['LICENSE', 'package.json', 'dist/bin/kdump-layer.js', 'dist/templates.cjs', 'schemas/config.schema.json']);
+    expect(files).to.include.members(['LICENSE', 'package.json', 'dist/bin/kdump-layer.js', 'dist/bin/cli.cjs', 'dist/bin/package.json', 'schemas/config.schema.json']);
     expect(files.filter((f) => f.endsWith('.ts') || f.startsWith('test/') || f.startsWith('src/'))).to.deep.equal([]);
     const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
     expect(manifest.license).to.equal('MIT');
@@ -47,8 +47,14 @@ describe('the npm package @slow', function () {
     expect(version.code, version.stderr).to.equal(0);
     expect(version.stdout.trim()).to.equal(manifest.version);
 
-    const gen = sh('npx', ['--no-install', 'kdump-layer', 'generate', '--machine', 'as5712'], project);
+    const installed = path.join(project, 'node_modules/kdump-layer');
+    const shipped = fs.readdirSync(installed, { recursive: true }).map(String).sort();
+    const cache = path.join(t.dir, 'cache');
+    const gen = sh('npx', ['--no-install', 'kdump-layer', 'generate', '--machine', 'as5712'], project, { XDG_CACHE_HOME: cache });
     expect(gen.code, gen.stderr).to.equal(0);
+    // The V8 code cache goes to the user's cache directory, never into the installed package.
+    expect(fs.readdirSync(path.join(cache, 'kdump-layer')).filter((f) => f.endsWith('-generate.v8cache'))).to.have.length(1);
+    expect(fs.readdirSync(installed, { recursive: true }).map(String).sort()).to.deep.equal(shipped);
     const committed = path.join(repoRoot, 'meta-ops-kdump/conf/layer.conf');
     expect(fs.readFileSync(path.join(project, 'meta-ops-kdump/conf/layer.conf'), 'utf8')).to.equal(fs.readFileSync(committed, 'utf8'));
     const check = sh('npx', ['--no-install', 'kdump-layer', 'generate', '--machine', 'as5712', '--check', '--out', path.join(repoRoot, 'meta-ops-kdump')], project);

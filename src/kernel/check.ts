@@ -136,8 +136,7 @@ export function evaluate(input: EvaluateInput): Evaluation {
   }
   add({ id: 'redefinition', class: 'redefinition', title: 'no symbol is set to different values', status: 'pass', findings: redefs });
 
-  const config = input.config ? toMap(input.config) : undefined;
-  const configLines = input.config ? lineIndex(input.config) : undefined;
+  const { config, configLines } = input.config ? indexConfig(input.config) : { config: undefined, configLines: undefined };
 
   // 3. each requested symbol: type, exists (invalid), reaches the final config (not in effect);
   //    without a final config, the lines whose fate the tool cannot know are listed as unchecked.
@@ -464,10 +463,15 @@ export function toMap(frag: ParsedFragment): Map<string, KconfigValue> {
   return m;
 }
 
-function lineIndex(frag: ParsedFragment): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const e of frag.entries) m.set(e.symbol, e.line);
-  return m;
+/** The final config's values and their lines, by symbol, in one pass (last one wins). */
+function indexConfig(frag: ParsedFragment): { config: Map<string, KconfigValue>; configLines: Map<string, number> } {
+  const config = new Map<string, KconfigValue>();
+  const configLines = new Map<string, number>();
+  for (const e of frag.entries) {
+    config.set(e.symbol, e.value);
+    configLines.set(e.symbol, e.line);
+  }
+  return { config, configLines };
 }
 
 export function summarize(findings: Finding[]): { errors: number; warnings: number; infos: number } {

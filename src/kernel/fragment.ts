@@ -171,9 +171,14 @@ export function parseFragment(text: string, file: string, version?: { major: num
   const lines = text.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
 
+  // One `problem` for the whole file (not one closure per line): it reports the current line.
+  let lineNo = 0;
+  let raw = '';
+  const problem = (severity: 'error' | 'warning' | 'info', code: SyntaxCode, message: string, fix: string, symbol?: string) =>
+    problems.push({ file, line: lineNo, severity, code, symbol, raw, message, fix });
   for (let i = 0; i < lines.length; i++) {
-    const lineNo = i + 1;
-    let raw = lines[i];
+    lineNo = i + 1;
+    raw = lines[i];
     if (raw.endsWith('\r')) {
       // conf strips a CR before the LF: harmless, but said once so nobody is surprised.
       raw = raw.slice(0, -1);
@@ -186,8 +191,6 @@ export function parseFragment(text: string, file: string, version?: { major: num
         });
       }
     }
-    const problem = (severity: 'error' | 'warning' | 'info', code: SyntaxCode, message: string, fix: string, symbol?: string) =>
-      problems.push({ file, line: lineNo, severity, code, symbol, raw, message, fix });
 
     if (raw.trim() === '') {
       pendingComment = undefined;

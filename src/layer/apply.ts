@@ -147,13 +147,13 @@ function inspectDir(outDir: string, relDir: string): 'dir' | 'missing' {
   let cur = outDir;
   for (const part of relDir.split('/')) {
     cur = path.join(cur, part);
-    let st: fs.Stats;
+    let st: fs.Stats | undefined;
     try {
-      st = fs.lstatSync(cur);
+      st = fs.lstatSync(cur, { throwIfNoEntry: false });
     } catch {
       return 'missing';
     }
-    if (!st.isDirectory()) return 'missing';
+    if (!st?.isDirectory()) return 'missing';
   }
   return 'dir';
 }
@@ -163,9 +163,9 @@ function findLeftovers(outDir: string, rels: string[]): string[] {
   const found: string[] = [];
   if (hasDeadLock(outDir)) found.push(LOCK_NAME);
   try {
-    const st = fs.lstatSync(path.join(outDir, TXN_NAME));
-    if (st.isSymbolicLink()) throw symlinkError(outDir, TXN_NAME);
-    found.push(fs.existsSync(path.join(outDir, TXN_NAME, JOURNAL)) ? `${TXN_NAME} (a committed update not yet complete)` : `${TXN_NAME} (an update that never committed)`);
+    const st = fs.lstatSync(path.join(outDir, TXN_NAME), { throwIfNoEntry: false });
+    if (st?.isSymbolicLink()) throw symlinkError(outDir, TXN_NAME);
+    if (st) found.push(fs.existsSync(path.join(outDir, TXN_NAME, JOURNAL)) ? `${TXN_NAME} (a committed update not yet complete)` : `${TXN_NAME} (an update that never committed)`);
   } catch (err) {
     if (err instanceof UserError) throw err;
   }
@@ -242,12 +242,13 @@ function removeEmptyParents(outDir: string, rel: string): void {
 /** Removes the staging area (never following a link: rmSync does not follow the links inside). */
 function dropStaging(outDir: string): void {
   const txn = path.join(outDir, TXN_NAME);
-  let st: fs.Stats;
+  let st: fs.Stats | undefined;
   try {
-    st = fs.lstatSync(txn);
+    st = fs.lstatSync(txn, { throwIfNoEntry: false });
   } catch {
     return;
   }
+  if (!st) return;
   if (st.isSymbolicLink()) throw symlinkError(outDir, TXN_NAME);
   fs.rmSync(txn, { recursive: true, force: true });
 }

@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type Handlebars from 'handlebars';
-import { createRequire } from 'node:module';
-import { PACKAGE_ROOT, TEMPLATES_DIR } from '../paths.js';
+import type HandlebarsFull from 'handlebars';
+import HandlebarsRuntime from 'handlebars/runtime.js';
+// Built from templates/ by scripts/precompile-templates.mjs (dist/templates.js, bundled into the CLI).
+import precompiled from '#templates';
+import { TEMPLATES_DIR } from '../paths.js';
 import { override, type YoctoRelease } from '../yocto/releases.js';
 
 const renderers = new Map<string, ReturnType<typeof makeRenderer>>();
@@ -17,19 +19,9 @@ export function createRenderer(release: YoctoRelease) {
   return r;
 }
 
-const require = createRequire(import.meta.url);
-type TemplateSpec = Parameters<typeof Handlebars.template>[0];
-let precompiled: Record<string, TemplateSpec> | undefined;
-
-/** Templates precompiled at build time (dist/templates.cjs): loading them is far cheaper than compiling. */
-function precompiledTemplates(): Record<string, TemplateSpec> {
-  precompiled ??= require(path.join(PACKAGE_ROOT, 'dist/templates.cjs')) as Record<string, TemplateSpec>;
-  return precompiled;
-}
-
 function makeRenderer(release: YoctoRelease) {
   // Only the runtime: templates were compiled by the build.
-  const hb = (require('handlebars/runtime') as { default: typeof Handlebars }).default.create();
+  const hb = (HandlebarsRuntime as unknown as typeof HandlebarsFull).create(); // its own types are empty
   // {{ov "RDEPENDS" "${PN}"}} -> RDEPENDS:${PN} (or RDEPENDS_${PN} before honister)
   hb.registerHelper('ov', (variable: string, ...rest: unknown[]) => {
     const overrides = rest.slice(0, -1).map(String); // the last argument is Handlebars' options
@@ -41,8 +33,8 @@ function makeRenderer(release: YoctoRelease) {
     render(rel: string, context: object): string {
       let tpl = cache.get(rel);
       if (!tpl) {
-        const spec = precompiledTemplates()[rel];
-        if (!spec) throw new Error(`template ${rel} is not in dist/templates.cjs: run \`npm run build\``);
+        const spec = precompiled[rel];
+        if (!spec) throw new Error(`template ${rel} is not in dist/templates.js: run \`npm run build\``);
         tpl = hb.template(spec);
         cache.set(rel, tpl);
       }

@@ -130,13 +130,8 @@ export function resolveOutDir(outDir: string): string {
 }
 
 function lstatOrNull(abs: string): fs.Stats | null {
-  try {
-    return fs.lstatSync(abs);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return null;
-    throw err;
-  }
+  // No exception for a missing path: a first generate asks about every file of the layer.
+  return fs.lstatSync(abs, { throwIfNoEntry: false }) ?? null;
 }
 
 export function symlinkError(outDir: string, rel: string): UserError {

@@ -6,7 +6,14 @@ import os from 'node:os';
 
 /** The repository root, found from the compiled test file (dist/test/helpers/cli.js). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const cliPath = path.join(repoRoot, 'dist/src/cli.js');
+/** The CLI as the package ships it: the bundle's bin (dist/bin), which the build made. */
+export const cliPath = path.join(repoRoot, 'dist/bin/kdump-layer.js');
+
+// CLI runs keep their V8 code cache (see src/bin/kdump-layer.cts) in a directory of this test
+// run, not in the user's cache directory, and every spawned run inherits it.
+const codeCache = fs.mkdtempSync(path.join(os.tmpdir(), 'kdump-layer-test-cache-'));
+process.env.XDG_CACHE_HOME = codeCache;
+process.on('exit', () => fs.rmSync(codeCache, { recursive: true, force: true }));
 
 export interface CliResult {
   code: number;
