@@ -14,9 +14,9 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { realVmcore, sh } from '../e2e/harness.js';
+import { sh } from '../e2e/harness.js';
 import { OPS_KDUMP, SHELLS, type ShResult } from './shell.js';
-import { EARLIER, expectCompleteMeansComplete, expectRootOnly, listRows, makeTarget, newEntries, statusOf, type Target } from './target.js';
+import { EARLIER, expectCompleteMeansComplete, expectRootOnly, listRows, newEntries, statusOf, type Target, targetHooks } from './target.js';
 
 /** Whether libfaketime moves the clock `date` reads under this shell. */
 function faketimeReaches(shell: string[]): boolean {
@@ -38,23 +38,15 @@ function saveAt(shell: string[], viaFaketime: boolean, at: string, env: NodeJS.P
 
 describe('ops-kdump without a real-time clock @slow', function () {
   this.timeout(10 * 60_000);
-  let vmcore: string;
+  const targets = targetHooks();
   let t: Target | undefined;
-
-  before(async () => {
-    vmcore = await realVmcore();
-  });
-  afterEach(() => {
-    t?.cleanup();
-    t = undefined;
-  });
 
   for (const shell of SHELLS) {
     it(`under ${shell.name}: crashes at 2026, then twice at 1970 (same second, same boot id): unique names, rotation keeps the newest crashes`, function () {
       const viaFaketime = faketimeReaches(shell.argv);
       this.test!.title += viaFaketime ? ' (libfaketime)' : ' (busybox date applet: date function)';
       // One boot id for every capture boot: only the sequence number can tell the crashes apart.
-      t = makeTarget(vmcore, 200, 'core_collector makedumpfile -l --message-level 7 -d 31\narchive tar\narchive_stage capture\nkeep 2\nmin_free_mb 1', {
+      t = targets.make(200, 'core_collector makedumpfile -l --message-level 7 -d 31\narchive tar\narchive_stage capture\nkeep 2\nmin_free_mb 1', {
         bootId: '0b5ea1d2-1111-2222-3333-444455556666',
       });
       const clocks = ['2026-06-01 12:00:00', '1970-01-01 00:00:05', '1970-01-01 00:00:05'];

@@ -10,11 +10,10 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import { realVmcore } from '../e2e/harness.js';
 import { opsKdump, SHELLS } from './shell.js';
 import {
-  EARLIER, expectCompleteMeansComplete, expectEarlierIntact, expectRootOnly, listRows, makeTarget, newEntries, runUntilKilled, sha,
-  type Target,
+  EARLIER, expectCompleteMeansComplete, expectEarlierIntact, expectRootOnly, listRows, newEntries, runUntilKilled, sha,
+  type Target, targetHooks,
 } from './target.js';
 
 const LZO = 'makedumpfile -l --message-level 7 -d 31';
@@ -49,23 +48,15 @@ function nextBoot(t: Target, shell: string[]): string {
 
 describe('ops-kdump killed mid-way (power cut stand-in) on real ext4 @slow', function () {
   this.timeout(10 * 60_000);
-  let vmcore: string;
+  const targets = targetHooks();
   let t: Target | undefined;
-
-  before(async () => {
-    vmcore = await realVmcore();
-  });
-  afterEach(() => {
-    t?.cleanup();
-    t = undefined;
-  });
 
   const boot = `core_collector ${LZO}\narchive tar.gz\narchive_stage boot\nkeep 3\nmin_free_mb 1`;
 
   for (const [i, shell] of SHELLS.entries()) {
     const other = SHELLS[1 - i];
     it(`under ${shell.name}: next boot's archiving killed while the tar.gz is written: the dump stays pending, the next run archives it`, async () => {
-      t = makeTarget(vmcore, 200, boot);
+      t = targets.make(200, boot);
       const name = pendingDump(t, shell.argv);
       const part = path.join(t.core, `${name}.tar.gz.incomplete`);
       await runUntilKilled(shell.argv, ['archive'], t.env, { fileAtLeast: { path: part, bytes: 1 << 20 } });
@@ -82,7 +73,7 @@ describe('ops-kdump killed mid-way (power cut stand-in) on real ext4 @slow', fun
 
   for (const point of ['archive-written', 'archive-renamed', 'remove-renamed']) {
     it(`next boot's archiving killed at ${point}: never a half archive or a half-removed dump on show, the next run finishes`, async () => {
-      t = makeTarget(vmcore, 200, boot);
+      t = targets.make(200, boot);
       const name = pendingDump(t, ['dash']);
       await runUntilKilled(['busybox', 'sh'], ['archive'], t.env, { pausedAt: point });
       const seen = afterCut(t);
@@ -108,7 +99,7 @@ describe('ops-kdump killed mid-way (power cut stand-in) on real ext4 @slow', fun
   }
 
   it('two archive runs at once (boot service and a manual run): the second refuses and touches nothing; the lock of a killed run is taken over', async () => {
-    const tt = makeTarget(vmcore, 200, boot);
+    const tt = targets.make(200, boot);
     t = tt;
     const name = pendingDump(tt, ['dash']);
     const partial = path.join(tt.core, `${name}.tar.gz.incomplete`);
@@ -130,7 +121,7 @@ describe('ops-kdump killed mid-way (power cut stand-in) on real ext4 @slow', fun
   });
 
   it('rotation killed between two removals: the kept dumps stay intact, the next boot finishes the rotation', async () => {
-    t = makeTarget(vmcore, 200, `core_collector ${LZO}\narchive tar.gz\narchive_stage capture\nkeep 1\nmin_free_mb 1`);
+    t = targets.make(200, `core_collector ${LZO}\narchive tar.gz\narchive_stage capture\nkeep 1\nmin_free_mb 1`);
     // keep 1: both earlier archives go, newest first; the cut lands after the first.
     await runUntilKilled(['dash'], ['save'], t.env, { pausedAt: 'rotate-next' });
     const seen = afterCut(t);
@@ -150,7 +141,7 @@ describe('ops-kdump killed mid-way (power cut stand-in) on real ext4 @slow', fun
 
   it('rotation killed in the middle of removing a dump directory: it is never listed half-removed, the next boot removes it', async () => {
     // A complete but unarchived dump from an earlier crash, then a new crash with keep 2.
-    t = makeTarget(vmcore, 300, `core_collector ${LZO}\narchive none\nkeep 3\nmin_free_mb 1`);
+    t = targets.make(300, `core_collector ${LZO}\narchive none\nkeep 3\nmin_free_mb 1`);
     const first = pendingDump(t, ['busybox', 'sh']);
     fs.writeFileSync(t.conf, fs.readFileSync(t.conf, 'utf8').replace('keep 3', 'keep 1'));
     // keep 1: the earlier dump directory goes first (newest victim), through <name>.deleting.
@@ -169,7 +160,7 @@ describe('ops-kdump killed mid-way (power cut stand-in) on real ext4 @slow', fun
   });
 
   it('save killed after every step but before the final rename: the next boot gives the dump its name and archives it', async () => {
-    t = makeTarget(vmcore, 200, boot);
+    t = targets.make(200, boot);
     await runUntilKilled(['dash'], ['save'], t.env, { pausedAt: 'save-finished' });
     const seen = afterCut(t);
     const fresh = newEntries(t);
@@ -184,7 +175,7 @@ describe('ops-kdump killed mid-way (power cut stand-in) on real ext4 @slow', fun
   });
 
   it('save killed while makedumpfile writes: the next boot records the crash as failed, keeps its log, drops the partial vmcore', async () => {
-    t = makeTarget(vmcore, 200, boot);
+    t = targets.make(200, boot);
     const core = t.core;
     // The dump's name is not known in advance: the partial vmcore of whichever dump is being written.
     const partial = (): string | undefined => {

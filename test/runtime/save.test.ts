@@ -6,11 +6,11 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import { realVmcore, sh } from '../e2e/harness.js';
+import { sh } from '../e2e/harness.js';
 import { opsKdump, SHELLS, type ShResult } from './shell.js';
 import {
-  EARLIER, expectCompleteMeansComplete, expectEarlierIntact, expectRootOnly, listRows, makeTarget, newEntries, sha, statusOf,
-  type Target,
+  EARLIER, expectCompleteMeansComplete, expectEarlierIntact, expectRootOnly, listRows, newEntries, sha, statusOf,
+  type Target, targetHooks,
 } from './target.js';
 
 function expectFailure(r: ShResult, step: string, action: string, reason: RegExp): void {
@@ -61,20 +61,12 @@ const COLLECT = 'makedumpfile -c --message-level 7 -d 31';
 
 describe('ops-kdump save against a real vmcore, with faults @slow', function () {
   this.timeout(10 * 60_000);
-  let vmcore: string;
+  const targets = targetHooks();
   let t: Target | undefined;
-
-  before(async () => {
-    vmcore = await realVmcore();
-  });
-  afterEach(() => {
-    t?.cleanup();
-    t = undefined;
-  });
 
   for (const shell of SHELLS) {
     it(`under ${shell.name}: saves a complete tar.gz archive with vmcore, dmesg, os-release and metadata, root-only, then the final action`, () => {
-      t = makeTarget(vmcore, 160, `core_collector ${COLLECT}\narchive tar.gz\narchive_stage capture\narchive_files /etc/os-release BUILD_INFO\nkeep 3\nmin_free_mb 16\nfinal_action poweroff\nfailure_action reboot`);
+      t = targets.make(160, `core_collector ${COLLECT}\narchive tar.gz\narchive_stage capture\narchive_files /etc/os-release BUILD_INFO\nkeep 3\nmin_free_mb 16\nfinal_action poweroff\nfailure_action reboot`);
       // An extra release file, executable and world-readable where it lives.
       const buildInfo = path.join(t.dir, 'etc/build-info');
       fs.mkdirSync(path.dirname(buildInfo));
@@ -121,7 +113,7 @@ describe('ops-kdump save against a real vmcore, with faults @slow', function () 
 
   for (const shell of SHELLS) {
     it(`under ${shell.name}: rotation keeps the newest \`keep\` archives and removes the oldest`, () => {
-      t = makeTarget(vmcore, 160, `core_collector ${COLLECT}\narchive_stage capture\nkeep 2\nmin_free_mb 16\nfinal_action reboot`);
+      t = targets.make(160, `core_collector ${COLLECT}\narchive_stage capture\nkeep 2\nmin_free_mb 16\nfinal_action reboot`);
       const r = opsKdump(shell.argv, ['save'], t.env);
       expect(r.code, r.stderr).to.equal(0);
       expect(r.stderr).to.include(`rotation: removing ${EARLIER[0]}`);
@@ -135,7 +127,7 @@ describe('ops-kdump save against a real vmcore, with faults @slow', function () 
   }
 
   it('disk full mid-dump: the crash is recorded as failed with makedumpfile\'s own words and the crashed kernel\'s log; earlier archives survive', () => {
-    t = makeTarget(vmcore, 24, `core_collector ${COLLECT}\nkeep 1\nmin_free_mb 1\nfailure_action poweroff`);
+    t = targets.make(24, `core_collector ${COLLECT}\nkeep 1\nmin_free_mb 1\nfailure_action poweroff`);
     const r = opsKdump(['busybox', 'sh'], ['save'], t.env);
     expectFailure(r, 'collect', 'poweroff', /core collector 'makedumpfile -c --message-level 7 -d 31' failed/);
     expect(r.stderr).to.match(/ops-kdump: core collector: Can't write the dump file\(.*vmcore\.incomplete\)\. No space left on device/);
@@ -150,7 +142,7 @@ describe('ops-kdump save against a real vmcore, with faults @slow', function () 
 
   it('an archive that does not fit: the complete dump stays unarchived (pending), no partial archive is left', () => {
     // vmcore (~30 MiB) fits, vmcore plus its tar.gz does not.
-    t = makeTarget(vmcore, 48, `core_collector ${COLLECT}\narchive_stage capture\nmin_free_mb 1\nfailure_action halt`);
+    t = targets.make(48, `core_collector ${COLLECT}\narchive_stage capture\nmin_free_mb 1\nfailure_action halt`);
     const r = opsKdump(['dash'], ['save'], t.env);
     expectFailure(r, 'archive', 'halt', /could not write the tar.gz archive/);
     expectEarlierIntact(t);
@@ -164,7 +156,7 @@ describe('ops-kdump save against a real vmcore, with faults @slow', function () 
   });
 
   it('makedumpfile missing from the capture environment: the crash is recorded as failed, nothing else is written', () => {
-    t = makeTarget(vmcore, 64, `core_collector ${COLLECT}\nmin_free_mb 1\nfailure_action reboot`);
+    t = targets.make(64, `core_collector ${COLLECT}\nmin_free_mb 1\nfailure_action reboot`);
     // A capture environment with busybox only.
     const bin = path.join(t.dir, 'bin');
     fs.mkdirSync(bin);
@@ -178,7 +170,7 @@ describe('ops-kdump save against a real vmcore, with faults @slow', function () 
   });
 
   it('makedumpfile failing on a damaged vmcore: the crash is recorded as failed with makedumpfile\'s error, the failure action runs', () => {
-    t = makeTarget(vmcore, 96, `core_collector ${COLLECT}\nmin_free_mb 1\nfailure_action shell`, { vmcoreBytes: 256 * 1024 });
+    t = targets.make(96, `core_collector ${COLLECT}\nmin_free_mb 1\nfailure_action shell`, { vmcoreBytes: 256 * 1024 });
     const r = opsKdump(['busybox', 'sh'], ['save'], t.env);
     expectFailure(r, 'collect', 'shell', /core collector .* failed/);
     expect(r.stderr).to.match(/ops-kdump: core collector: makedumpfile Failed\./);
@@ -187,7 +179,7 @@ describe('ops-kdump save against a real vmcore, with faults @slow', function () 
   });
 
   it('compressor not compiled into makedumpfile (-z, zstd): preflight refuses, the crash is recorded as failed with its log', () => {
-    t = makeTarget(vmcore, 64, 'core_collector makedumpfile -z --message-level 7 -d 31\nmin_free_mb 1\nfailure_action reboot');
+    t = targets.make(64, 'core_collector makedumpfile -z --message-level 7 -d 31\nmin_free_mb 1\nfailure_action reboot');
     const r = opsKdump(['dash'], ['save'], t.env);
     expectFailure(r, 'preflight', 'reboot', /compressor asked for by core_collector is not compiled into makedumpfile/);
     expect(r.stderr).to.match(/asks for zstd compression/);
@@ -200,7 +192,7 @@ describe('ops-kdump save against a real vmcore, with faults @slow', function () 
   });
 
   it('/etc/os-release missing: the dump is still archived; metadata, list and status say complete with warnings', () => {
-    t = makeTarget(vmcore, 160, `core_collector ${COLLECT}\narchive_stage capture\nmin_free_mb 1\nfailure_action halt\nfinal_action reboot`);
+    t = targets.make(160, `core_collector ${COLLECT}\narchive_stage capture\nmin_free_mb 1\nfailure_action halt\nfinal_action reboot`);
     fs.rmSync(t.osRelease);
     const r = opsKdump(['busybox', 'sh'], ['save'], t.env);
     expect(r.code, r.stderr).to.equal(2);
@@ -229,7 +221,7 @@ describe('ops-kdump save against a real vmcore, with faults @slow', function () 
   });
 
   it('target read-only: preflight fails, nothing can be recorded and the console says so; earlier archives survive', () => {
-    t = makeTarget(vmcore, 64, `core_collector ${COLLECT}\nmin_free_mb 1\nfailure_action poweroff`, { readOnly: true });
+    t = targets.make(64, `core_collector ${COLLECT}\nmin_free_mb 1\nfailure_action poweroff`, { readOnly: true });
     const r = opsKdump(['dash'], ['save'], t.env);
     expectFailure(r, 'preflight', 'poweroff', /is not writable \(read-only filesystem\?\)/);
     expect(r.stderr).to.include(`this failed crash cannot be recorded on the dump disk (${t.core})`);
@@ -239,7 +231,7 @@ describe('ops-kdump save against a real vmcore, with faults @slow', function () 
 
   for (const shell of SHELLS) {
     it(`under ${shell.name}: not enough free space for min_free_mb: preflight fails before the dump; a small failed record with the crashed kernel's log is kept`, () => {
-      t = makeTarget(vmcore, 24, `core_collector ${COLLECT}\nmin_free_mb 64\nfailure_action reboot`);
+      t = targets.make(24, `core_collector ${COLLECT}\nmin_free_mb 64\nfailure_action reboot`);
       const r = opsKdump(shell.argv, ['save'], t.env);
       expectFailure(r, 'preflight', 'reboot', /only \d+ MiB free on .*, min_free_mb is 64/);
       expectFailedRecord(t, 'preflight', /^only \d+ MiB free on .*, min_free_mb is 64$/, { dmesg: true });
@@ -248,7 +240,7 @@ describe('ops-kdump save against a real vmcore, with faults @slow', function () 
   }
 
   it('failed records are rotated apart: they never push out a saved dump, and the newest `keep` of them stay', () => {
-    t = makeTarget(vmcore, 160, `core_collector ${COLLECT}\narchive_stage capture\nkeep 2\nmin_free_mb 100000\nfailure_action reboot`);
+    t = targets.make(160, `core_collector ${COLLECT}\narchive_stage capture\nkeep 2\nmin_free_mb 100000\nfailure_action reboot`);
     for (let i = 0; i < 3; i++) expect(opsKdump(['dash'], ['save'], t.env).code).to.equal(1);
     expectEarlierIntact(t);
     expect(newEntries(t).map((e) => e.slice(0, 12))).to.deep.equal(['kdump-000002', 'kdump-000003']);
@@ -265,7 +257,7 @@ describe('ops-kdump save against a real vmcore, with faults @slow', function () 
 
   for (const shell of SHELLS) {
     it(`under ${shell.name}: archive_stage boot: a fast lzo dump in the capture kernel, recompressed and archived root-only at the next boot`, () => {
-      t = makeTarget(vmcore, 200, 'core_collector makedumpfile -l --message-level 7 -d 31\narchive tar.gz\narchive_stage boot\nrecompress makedumpfile -c --message-level 7 -d 31\nmin_free_mb 1');
+      t = targets.make(200, 'core_collector makedumpfile -l --message-level 7 -d 31\narchive tar.gz\narchive_stage boot\nrecompress makedumpfile -c --message-level 7 -d 31\nmin_free_mb 1');
       const r = opsKdump(shell.argv, ['save'], t.env);
       expect(r.code, r.stderr).to.equal(0);
       expect(r.stderr).to.include('archive deferred to the next boot');

@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '../helpers/cli.js';
-import { sh } from '../e2e/harness.js';
+import { realVmcore, sh } from '../e2e/harness.js';
 import { OPS_KDUMP, opsKdump } from './shell.js';
 
 /** Archives written by a runtime before sequence numbers, left 0644 in a 0755 directory. */
@@ -228,4 +228,27 @@ export async function runUntilKilled(
     }
   }
   return stderr;
+}
+
+/**
+ * Mocha hooks for a suite of tests on real filesystems: the real vmcore is made (or found)
+ * before the suite, and every target a test made is unmounted and removed after it.
+ */
+export function targetHooks(): { make: (sizeMiB: number, confLines: string, opts?: TargetOptions) => Target } {
+  let vmcore = '';
+  let made: Target[] = [];
+  before(async () => {
+    vmcore = await realVmcore();
+  });
+  afterEach(() => {
+    for (const t of made) t.cleanup();
+    made = [];
+  });
+  return {
+    make(sizeMiB, confLines, opts = {}) {
+      const t = makeTarget(vmcore, sizeMiB, confLines, opts);
+      made.push(t);
+      return t;
+    },
+  };
 }
