@@ -5,7 +5,7 @@
  */
 import type { KernelArch } from './arch.js';
 import { confRead, formatEntryLine, formatValue, hexValue, valuesEqual, type KconfigValue, type ParsedEntry, type ParsedFragment } from './fragment.js';
-import { lookupSymbol, rulesFor, ruleApplies, KDUMP_RULES, type KdumpRule, type Severity, type SymbolType } from './rules.js';
+import { lookupSymbol, rulesFor, ruleApplies, KDUMP_RULES, type KdumpRule, type Severity, type SymbolFact, type SymbolType } from './rules.js';
 import type { KernelVersion } from './version.js';
 
 export type FindingClass = 'syntax' | 'redefinition' | 'invalid' | 'not-in-effect' | 'kdump' | 'input';
@@ -205,15 +205,33 @@ export function evaluate(input: EvaluateInput): Evaluation {
       } else if (look.known && look.exists && !config && !look.fact.settable && e.value.kind !== 'n') {
         const selectors = look.fact.selectedBy ?? [];
         const selected = selectors.some((s) => requested.get(s)?.value.kind === 'y');
-        if (!selected) {
+        const why = look.fact.note ?? `CONFIG_${symbol} has no prompt on ${input.arch} ${input.version.version}`;
+        if (!selected && selectors.every((s) => knownOff(s, input, requested))) {
           invalid = true;
           out.push({
             class: 'not-in-effect', check: 'not-settable', severity: 'error', file: e.file, line: e.line, symbol, requested: asked,
-            effective: selectors.length ? `CONFIG_${symbol} only as selected by ${selectors.join(', ')}` : undefined,
-            message: `Kconfig drops this line: ${look.fact.note ?? `CONFIG_${symbol} has no prompt on ${input.arch} ${input.version.version}`}`,
+            effective: selectors.length ? `CONFIG_${symbol}=n: ${selectors.map((s) => `CONFIG_${s}`).join(' and ')} ${selectors.length > 1 ? 'are' : 'is'} off here` : undefined,
+            message: `Kconfig drops this line: ${why}`,
+            fix: look.fact.fix ?? 'remove the line', source: look.fact.source,
+          });
+        } else if (!selected) {
+          // The line does nothing by itself, but the base config may turn on a symbol that selects it.
+          out.push({
+            class: 'not-in-effect', check: 'not-settable', severity: 'info', file: e.file, line: e.line, symbol, requested: asked,
+            effective: `CONFIG_${symbol}=y only if ${selectors.map((s) => `CONFIG_${s}`).join(' or ')} is y in the final config`,
+            message: `this line does nothing by itself: ${why}; no fragment sets ${selectors.map((s) => `CONFIG_${s}`).join(' or ')}, so the base config decides`,
             fix: look.fact.fix ?? 'remove the line', source: look.fact.source,
           });
         }
+      } else if (look.known && look.exists && !config && !typeProblem?.rejected && outOfRange(look.fact, input.arch, e.value)) {
+        invalid = true;
+        const [min, max] = look.fact.range![input.arch]!;
+        out.push({
+          class: 'not-in-effect', check: 'range', severity: 'error', file: e.file, line: e.line, symbol, requested: asked,
+          effective: look.fact.default ? `${formatEntryLine(symbol, look.fact.default)} (Kconfig default)` : undefined,
+          message: `CONFIG_${symbol} has range ${min} ${max} on ${input.arch} (${look.fact.definedIn}): ${formatValue(e.value)} is outside it, so Kconfig drops it for the default`,
+          fix: `give a value from ${min} to ${max}`, source: look.fact.source,
+        });
       }
     }
     if (config && !invalid) {
@@ -255,6 +273,35 @@ export function evaluate(input: EvaluateInput): Evaluation {
   }
   const asked = input.fragments.reduce((n, f) => n + f.entries.length + f.problems.filter((p) => p.symbol && p.severity !== 'info').length, 0);
   return { findings, checks, lines: { asked, checked: asked - unchecked.length, unchecked } };
+}
+
+/**
+ * True when the fragments leave no way for `symbol` to be y whatever the base config says: it
+ * does not exist here, or a fragment turns it off and everything that selects it (per the fact
+ * table) is known off too, or one of its plain dependencies is.
+ */
+function knownOff(symbol: string, input: EvaluateInput, requested: Map<string, ParsedEntry>, seen = new Set<string>()): boolean {
+  if (seen.has(symbol)) return false;
+  seen.add(symbol);
+  const look = lookupSymbol(symbol, input.arch, input.version);
+  if (look.known && !look.exists) return true;
+  if (!look.known) return false;
+  const deps = (look.fact.dependsOn ?? '').replace(/\s*\(.*\)\s*$/, '').split('&&').map((t) => t.trim()).filter((t) => /^\w+$/.test(t));
+  if (deps.some((d) => knownOff(d, input, requested, seen))) return true;
+  return requested.get(symbol)?.value.kind === 'n' && (look.fact.selectedBy ?? []).every((s) => knownOff(s, input, requested, seen));
+}
+
+/** An int/hex value outside the literal `range` the fact table gives for this arch. */
+function outOfRange(fact: SymbolFact, arch: KernelArch, v: KconfigValue): boolean {
+  const r = fact.range?.[arch];
+  if (!r || (v.kind !== 'int' && v.kind !== 'hex')) return false;
+  const num = (t: string) => (fact.type === 'hex' ? BigInt(/^0x/i.test(t) ? t : `0x${t}`) : BigInt(t));
+  try {
+    const n = num(v.value);
+    return n < num(r[0]) || n > num(r[1]);
+  } catch {
+    return false;
+  }
 }
 
 /** Symbols the arch itself defines as y (enough for the fact table's dependencies). */

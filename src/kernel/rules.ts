@@ -48,6 +48,8 @@ export interface SymbolFact {
   defaultIf?: string;
   definedIn: string;
   dependsOn?: string;
+  /** An int/hex symbol's `range` (literal bounds) per arch: a value outside it is dropped for the default. */
+  range?: Partial<Record<KernelArch, readonly [string, string]>>;
   /** What to say where the symbol does not exist or cannot be set, and what to use instead. */
   note?: string;
   fix?: string;
@@ -97,7 +99,7 @@ export const SYMBOL_FACTS: readonly SymbolFact[] = [
     defaultIf: '!(ARCH_FOOTBRIDGE || ARCH_RPC || ARCH_SA1100)', definedIn: 'arch/arm/Kconfig', note: 'AUTO_ZRELADDR exists only on 32-bit arm',
     fix: 'remove the line', source: 'K61, KDUMP' },
   { symbol: 'PHYSICAL_ALIGN', type: 'hex', arches: X86, settable: true, default: { kind: 'hex', value: '0x200000' },
-    definedIn: 'arch/x86/Kconfig', source: 'K61' },
+    definedIn: 'arch/x86/Kconfig', range: { x86_64: ['0x200000', '0x1000000'], i386: ['0x2000', '0x1000000'] }, source: 'K61' },
   { symbol: 'HIGHMEM4G', type: 'bool', arches: ['i386'], settable: true, definedIn: 'arch/x86/Kconfig (choice "High Memory Support")',
     dependsOn: 'X86_32', note: 'HIGHMEM4G exists only on 32-bit x86: the "High Memory Support" choice depends on X86_32, and x86_64 has no high memory',
     fix: 'remove the line: x86_64 needs no highmem option for kdump', source: 'K61, SEED' },
@@ -126,6 +128,8 @@ export const SYMBOL_FACTS: readonly SymbolFact[] = [
     dependsOn: 'DEBUG_INFO', source: 'K61' },
   { symbol: 'DEBUG_KERNEL', type: 'bool', arches: ALL, settable: true, default: N, selectedBy: ['EXPERT'], definedIn: 'lib/Kconfig.debug', source: 'K61' },
   { symbol: 'KALLSYMS', type: 'bool', arches: ALL, settable: true, promptIf: 'EXPERT', default: Y, definedIn: 'init/Kconfig', source: 'K61' },
+  { symbol: 'LOG_BUF_SHIFT', type: 'int', arches: ALL, settable: true, default: { kind: 'int', value: '17' }, definedIn: 'init/Kconfig',
+    dependsOn: 'PRINTK', range: Object.fromEntries(ALL.map((a) => [a, ['12', '25'] as const])), source: 'K61' },
   { symbol: 'MAGIC_SYSRQ', type: 'bool', arches: ALL, settable: true, default: N, selectedBy: ['KGDB_SERIAL_CONSOLE'], definedIn: 'lib/Kconfig.debug', source: 'K61' },
   { symbol: 'LOCALVERSION', type: 'string', arches: ALL, settable: true, default: { kind: 'string', value: '' }, definedIn: 'init/Kconfig', source: 'K61' },
   { symbol: 'INITRAMFS_SOURCE', type: 'string', arches: ALL, settable: true, default: { kind: 'string', value: '' }, definedIn: 'usr/Kconfig', source: 'K61' },
