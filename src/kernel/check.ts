@@ -5,7 +5,7 @@
  */
 import type { KernelArch } from './arch.js';
 import { confRead, formatEntryLine, formatValue, hexValue, valuesEqual, type KconfigValue, type ParsedEntry, type ParsedFragment } from './fragment.js';
-import { lookupSymbol, rulesFor, ruleApplies, KDUMP_RULES, type KdumpRule, type Severity, type SymbolFact, type SymbolType } from './rules.js';
+import { archAbsence, lookupSymbol, rulesFor, ruleApplies, KDUMP_RULES, type KdumpRule, type Severity, type SymbolFact, type SymbolType } from './rules.js';
 import type { KernelVersion } from './version.js';
 
 export type FindingClass = 'syntax' | 'redefinition' | 'invalid' | 'not-in-effect' | 'kdump' | 'input';
@@ -184,6 +184,14 @@ export function evaluate(input: EvaluateInput): Evaluation {
           message: look.byArch ? look.note : `${look.note}; vendor kernels may have it backported (pass --kernel-source to check the real tree)`,
           fix: look.fix ?? 'remove the line', source: look.source,
         });
+      } else if (!look.known && archAbsence(symbol, input.arch, input.version)) {
+        invalid = true;
+        const absent = archAbsence(symbol, input.arch, input.version)!;
+        out.push({
+          class: 'invalid', check: 'invalid', severity: e.value.kind === 'n' ? 'info' : 'error', file: e.file, line: e.line, symbol, requested: asked,
+          message: `${e.value.kind === 'n' ? 'harmless, it stays off: ' : ''}CONFIG_${symbol} is not defined by any Kconfig file of Linux ${input.version.major}.${input.version.minor} for ${input.arch} (only for ${absent.definedOn.join(', ')}), so Kconfig ignores the line`,
+          fix: 'remove the line (it belongs to another arch\'s configuration)', source: `Kconfig files of Linux ${absent.release} (Debian linux-source)`,
+        });
       } else if (look.known && look.exists && !config && e.value.kind === 'n' && look.fact.promptIf === 'EXPERT' && look.fact.default?.kind === 'y'
         && requested.get('EXPERT')?.value.kind !== 'y') {
         invalid = true;
@@ -319,6 +327,7 @@ function knownToTakeEffect(symbol: string, e: ParsedEntry, input: EvaluateInput,
   const look = lookupSymbol(symbol, input.arch, input.version);
   const unknown = `whether CONFIG_${symbol} takes effect depends on its dependencies, prompt and selects in the kernel's Kconfig, which this run does not have`;
   if (look.known && !look.exists && e.value.kind === 'n') return true; // a symbol that does not exist here stays off
+  if (!look.known && e.value.kind === 'n' && archAbsence(symbol, input.arch, input.version)) return true;
   if (!look.known || !look.exists) return unknown;
   const f = look.fact;
   const isY = (s: string): boolean => {

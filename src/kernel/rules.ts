@@ -19,6 +19,8 @@
  *   SEED  = the OpenSwitch kernel coredump design (its fragment and repro steps)
  */
 import { KERNEL_ARCHES, type KernelArch } from './arch.js';
+import { ARCH_SYMBOL_ARCHES } from './arch-symbols-format.js';
+import { ARCH_SYMBOL_TABLES } from './arch-symbols.js';
 import type { FragmentEntry, KconfigValue } from './fragment.js';
 import { inVersionRange, parseKernelVersion, type KernelVersion, type VersionRange } from './version.js';
 
@@ -157,6 +159,34 @@ export function lookupSymbol(symbol: string, arch: KernelArch, version: KernelVe
     ? `CONFIG_${symbol} does not exist on ${arch} (only on ${[...new Set(rows.flatMap((r) => r.arches))].join(', ')})`
     : `CONFIG_${symbol} does not exist on ${arch} in Linux ${version.major}.${version.minor} (${archRows.map((r) => rangeText(r.kernel)).join(', ')})`;
   return { known: true, exists: false, byArch, note: withNote.note ? `${where}: ${withNote.note}` : where, fix: withNote.fix, source: withNote.source };
+}
+
+let archTables: Map<string, Map<string, number>> | undefined;
+
+/**
+ * For a symbol the fact table does not know: when the generated table for this kernel series
+ * (Debian's linux-source-6.1 / -6.12 Kconfig, src/kernel/arch-symbols.ts) shows that no Kconfig
+ * file of this arch defines it while another supported arch's do, the arches that define it.
+ * Undefined when the series is not in the table or the symbol exists on this arch (or nowhere
+ * the table covers: an out-of-tree or other-arch symbol the tool cannot tell from a typo).
+ */
+export function archAbsence(symbol: string, arch: KernelArch, version: KernelVersion): { definedOn: string[]; release: string } | undefined {
+  const series = `${version.major}.${version.minor}`;
+  const t = Object.hasOwn(ARCH_SYMBOL_TABLES, series) ? ARCH_SYMBOL_TABLES[series] : undefined;
+  if (!t) return undefined;
+  archTables ??= new Map();
+  let table = archTables.get(series);
+  if (!table) {
+    table = new Map(t.table.split(' ').filter(Boolean).map((row) => {
+      const i = row.lastIndexOf(':');
+      return [row.slice(0, i), Number(row.slice(i + 1))] as const;
+    }));
+    archTables.set(series, table);
+  }
+  const mask = table.get(symbol);
+  const bit = ARCH_SYMBOL_ARCHES.findIndex((a) => a.arches.includes(arch));
+  if (mask === undefined || bit < 0 || mask & (1 << bit)) return undefined;
+  return { definedOn: ARCH_SYMBOL_ARCHES.filter((_, j) => mask & (1 << j)).map((a) => a.srcarch), release: t.release };
 }
 
 function rangeText(r?: VersionRange): string {

@@ -109,6 +109,19 @@ describe('kdump rule data', () => {
     expect(judge('x86_64', '6.1', 'CONFIG_KEXEC=y\nCONFIG_KEXEC_CORE=y\n').lines.unchecked).to.deep.equal([]);
   });
 
+  it('a symbol only other arches define is invalid on this one, from the Kconfig files of the 6.1 and 6.12 series', () => {
+    const x = judge('x86_64', '6.1', 'CONFIG_CPU_BIG_ENDIAN=y\nCONFIG_ARM64_VA_BITS_48=y\n# CONFIG_ARM64_64K_PAGES is not set\n');
+    expect(x.findings.filter((f) => f.class === 'invalid').map((f) => [f.symbol, f.severity])).to.deep.equal([
+      ['CPU_BIG_ENDIAN', 'error'], ['ARM64_VA_BITS_48', 'error'], ['ARM64_64K_PAGES', 'info'],
+    ]);
+    expect(x.findings.find((f) => f.symbol === 'ARM64_VA_BITS_48')!.message).to.equal(
+      'CONFIG_ARM64_VA_BITS_48 is not defined by any Kconfig file of Linux 6.1 for x86_64 (only for arm64), so Kconfig ignores the line');
+    expect(x.lines.unchecked).to.deep.equal([]);
+    // Where the arch has it, or the series is not in the table, nothing is claimed.
+    expect(judge('arm64', '6.12', 'CONFIG_ARM64_VA_BITS_48=y\n').findings.filter((f) => f.class === 'invalid')).to.deep.equal([]);
+    expect(judge('x86_64', '5.10', 'CONFIG_ARM64_VA_BITS_48=y\n').findings.filter((f) => f.class === 'invalid')).to.deep.equal([]);
+  });
+
   it('a value outside the range Kconfig gives the symbol is dropped for the default (PHYSICAL_ALIGN on x86_64 and i386, LOG_BUF_SHIFT)', () => {
     const x = judge('x86_64', '6.1', 'CONFIG_PHYSICAL_ALIGN=0x1000\nCONFIG_LOG_BUF_SHIFT=30\n');
     expect(x.findings.filter((f) => f.check === 'range').map((f) => [f.symbol, f.line, f.severity])).to.deep.equal([['PHYSICAL_ALIGN', 1, 'error'], ['LOG_BUF_SHIFT', 2, 'error']]);

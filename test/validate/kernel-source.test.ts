@@ -8,6 +8,8 @@ import { kdumpFragment } from '../../src/kernel/rules.js';
 import { printFragment } from '../../src/kernel/fragment.js';
 import { resolveWithKernel, readKconfigTree, treeKnowledge } from '../../src/kernel/kconfig.js';
 import { cachedTreeKnowledge } from '../../src/kernel/kconfig-cache.js';
+import { renderArchSymbols } from './arch-symbols-gen.js';
+import { linuxSource612 } from './kernel-corpus.js';
 import type { KernelArch } from '../../src/kernel/arch.js';
 
 const seed = path.join(repoRoot, 'test/fixtures/kconfig/seed.cfg');
@@ -124,6 +126,10 @@ describe('validate --kernel-source with Debian\'s linux-source-6.1 @slow', funct
     } finally {
       cleanup();
     }
+  });
+
+  it('src/kernel/arch-symbols.ts is what the Kconfig files of linux-source-6.1 and -6.12 give (run `node scripts/gen-arch-symbols.mjs`)', () => {
+    expect(fs.readFileSync(path.join(repoRoot, 'src/kernel/arch-symbols.ts'), 'utf8')).to.equal(renderArchSymbols([tree, linuxSource612()]));
   });
 
   it('a symbol no Kconfig file of the tree defines is invalid', () => {
