@@ -6,18 +6,20 @@
  *
  * Layout: one JSON header line (identity, and per symbol its type, prompt, whether it is
  * defined, and where its record is), then one JSON record per symbol (its definitions and what
- * selects it). A run loads the header, and a record only when a "why" is asked about it.
+ * selects it), then the shared tables (enclosing-block contexts and choices, which many
+ * definitions share, stored once). A run loads the header, and a record (and the tables) only
+ * when a "why" is asked about it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import type { KernelArch } from './arch.js';
 import type { KernelKnowledge } from './check.js';
-import { readKconfigTree, treeKnowledge, type KconfigSelect, type KconfigSymbolDef, type KconfigTree } from './kconfig.js';
+import { readKconfigTree, treeKnowledge, type KconfigChoice, type KconfigSelect, type KconfigSymbolDef, type KconfigTree } from './kconfig.js';
 import type { SymbolType } from './rules.js';
 import { writeAtomic } from '../layer/write-atomic.js';
 
-const FORMAT = 1;
+const FORMAT = 2;
 
 /** [type or '', has a prompt, is defined, record offset, record length] (offsets in bytes, after the header line). */
 type SymbolRow = [SymbolType | '', 0 | 1, 0 | 1, number, number];
@@ -31,11 +33,25 @@ interface Header {
   /** [relative directory, mtimeMs]. */
   dirs: [string, number][];
   symbols: Record<string, SymbolRow>;
+  /** Where the shared tables are in the body: [offset, length]. */
+  tables: [number, number];
 }
 
 interface SymbolRecord {
   defs: KconfigSymbolDef[];
   selects: KconfigSelect[];
+}
+
+/** A definition as stored: its context and choice as indexes into the shared tables. */
+type StoredDef = Omit<KconfigSymbolDef, 'context' | 'choice'> & { context: number; choice?: number };
+interface StoredTables {
+  contexts: KconfigSymbolDef['context'][];
+  choices: KconfigChoice[];
+}
+
+/** ASCII only (\u escapes), so a text's length in characters is its length in bytes. */
+function ascii(json: string): string {
+  return /[^\x00-\x7f]/.test(json) ? json.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
 }
 
 function fileId(root: string, rel: string): [number, number] {
@@ -67,12 +83,26 @@ export function serializeTree(tree: KconfigTree, arch: KernelArch): string {
   const names = [...new Set([...tree.defs.keys(), ...tree.selects.keys()])].sort();
   const symbols: Record<string, SymbolRow> = {};
   const records: string[] = [];
+  const tables: StoredTables = { contexts: [], choices: [] };
+  const contextIds = new Map<KconfigSymbolDef['context'], number>();
+  const choiceIds = new Map<KconfigChoice, number>();
+  const intern = <T>(ids: Map<T, number>, list: T[], x: T): number => {
+    let id = ids.get(x);
+    if (id === undefined) {
+      id = list.push(x) - 1;
+      ids.set(x, id);
+    }
+    return id;
+  };
   let off = 0;
   for (const s of names) {
     const defs = tree.defs.get(s) ?? [];
-    // ASCII only (\u escapes), so a record's length in characters is its length in bytes.
-    const json = JSON.stringify({ defs, selects: tree.selects.get(s) ?? [] } satisfies SymbolRecord);
-    const rec = /[^\x00-\x7f]/.test(json) ? json.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
+    const stored: StoredDef[] = defs.map((d) => ({
+      symbol: d.symbol, file: d.file, line: d.line, type: d.type, prompts: d.prompts, dependsOn: d.dependsOn,
+      context: intern(contextIds, tables.contexts, d.context), choice: d.choice ? intern(choiceIds, tables.choices, d.choice) : undefined,
+      defaults: d.defaults, ranges: d.ranges,
+    }));
+    const rec = ascii(JSON.stringify({ defs: stored, selects: tree.selects.get(s) ?? [] }));
     const len = rec.length;
     symbols[s] = [defs.find((d) => d.type)?.type ?? '', defs.some((d) => d.prompts.length > 0) ? 1 : 0, defs.length > 0 ? 1 : 0, off, len];
     records.push(rec);
@@ -83,8 +113,11 @@ export function serializeTree(tree: KconfigTree, arch: KernelArch): string {
     files: tree.inputs.files.map((f) => [f, ...fileId(root, f)]),
     dirs: tree.inputs.dirs.map((d) => [d, dirId(root, d)]),
     symbols,
+    tables: [off, 0],
   };
-  return `${JSON.stringify(header)}\n${records.join('')}`;
+  const tablesText = ascii(JSON.stringify(tables));
+  header.tables[1] = tablesText.length;
+  return `${JSON.stringify(header)}\n${records.join('')}${tablesText}`;
 }
 
 /** The cached header and body when the cache file is there and every input is unchanged. */
@@ -103,7 +136,8 @@ function loadValid(file: string, root: string, arch: KernelArch): { header: Head
   } catch {
     return undefined;
   }
-  if (header.format !== FORMAT || header.root !== root || header.arch !== arch || !Array.isArray(header.files) || header.files.length === 0) return undefined;
+  if (header.format !== FORMAT || header.root !== root || header.arch !== arch || !Array.isArray(header.files) || header.files.length === 0
+    || !Array.isArray(header.tables)) return undefined;
   for (const [rel, size, mtime] of header.files) {
     const [s, m] = fileId(root, rel);
     if (s !== size || (size >= 0 && m !== mtime)) return undefined;
@@ -129,11 +163,28 @@ export function cachedTreeKnowledge(root: string, arch: KernelArch, cacheDir: st
     return { ...treeKnowledge(tree), fromCache: false };
   }
   const { header, body } = hit;
+  let tables: StoredTables | undefined;
+  let fresh: KconfigTree | undefined;
   const records = new Map<string, SymbolRecord | undefined>();
   const record = (s: string): SymbolRecord | undefined => {
     if (records.has(s)) return records.get(s);
     const row = Object.hasOwn(header.symbols, s) ? header.symbols[s] : undefined;
-    const rec = row ? (JSON.parse(body.toString('utf8', row[3], row[3] + row[4])) as SymbolRecord) : undefined;
+    let rec: SymbolRecord | undefined;
+    if (row) {
+      try {
+        tables ??= JSON.parse(body.toString('utf8', header.tables[0], header.tables[0] + header.tables[1])) as StoredTables;
+        const stored = JSON.parse(body.toString('utf8', row[3], row[3] + row[4])) as { defs: StoredDef[]; selects: KconfigSelect[] };
+        const t = tables;
+        rec = {
+          defs: stored.defs.map((d) => ({ ...d, context: t.contexts[d.context], choice: d.choice === undefined ? undefined : t.choices[d.choice] })),
+          selects: stored.selects,
+        };
+      } catch {
+        // A damaged body: read the tree itself.
+        fresh ??= readKconfigTree(abs, arch);
+        rec = { defs: fresh.defs.get(s) ?? [], selects: fresh.selects.get(s) ?? [] };
+      }
+    }
     records.set(s, rec);
     return rec;
   };

@@ -124,6 +124,10 @@ export function readKconfigTree(root: string, arch: KernelArch, texts?: Map<stri
   type Block = { kind: 'if' | 'menu' | 'choice'; deps: string[]; at: Where; choice?: KconfigChoice };
   const stack: Block[] = [];
   const seen = new Set<string>();
+  // The context of the entries at this point: one array shared by every entry until the stack
+  // (or a block's depends on) changes.
+  let ctx: KconfigSymbolDef['context'] | undefined;
+  const context = () => (ctx ??= stack.map((b) => ({ kind: b.kind, expr: b.deps.join(' && '), at: b.at })).filter((c) => c.expr));
 
   const expand = (p: string) => p.replace(/\$\((\w+)\)|\$(\w+)/g, (_, a, b) => vars[a ?? b] ?? '');
 
@@ -157,18 +161,20 @@ export function readKconfigTree(root: string, arch: KernelArch, texts?: Map<stri
       while (line.endsWith('\\') && i + 1 < raw.length) line = line.slice(0, -1) + raw[++i];
       const t = stripComment(line).trim();
       if (t === '') continue;
-      const kw = /^(\S+)\s*(.*)$/.exec(t)!;
-      const [, word, rest] = kw;
+      let sp = 0;
+      while (sp < t.length && t.charCodeAt(sp) > 32) sp++;
+      const word = t.slice(0, sp);
+      const rest = sp < t.length ? t.slice(sp).trimStart() : '';
       const here: Where = { file: rel, line: lineNo };
       switch (word) {
         case 'config':
         case 'menuconfig': {
           const def: KconfigSymbolDef = {
             symbol: rest.trim(), ...here, prompts: [], dependsOn: [], defaults: [], ranges: [],
-            context: stack.map((b) => ({ kind: b.kind, expr: b.deps.join(' && '), at: b.at })).filter((c) => c.expr),
+            context: context(),
           };
-          const ch = [...stack].reverse().find((b) => b.kind === 'choice');
-          if (ch && stack[stack.length - 1] === ch && ch.choice) {
+          const ch = stack[stack.length - 1];
+          if (ch?.kind === 'choice' && ch.choice) {
             def.choice = ch.choice;
             ch.choice.members.push(def.symbol);
           }
@@ -181,17 +187,20 @@ export function readKconfigTree(root: string, arch: KernelArch, texts?: Map<stri
         case 'choice': {
           const block: Block = { kind: 'choice', deps: [], at: here, choice: { prompt: '', ...here, dependsOn: [], members: [], defaults: [] } };
           stack.push(block);
+          ctx = undefined;
           cur = { kind: 'choice', block };
           break;
         }
         case 'menu': {
           const block: Block = { kind: 'menu', deps: [], at: here };
           stack.push(block);
+          ctx = undefined;
           cur = { kind: 'menu', block };
           break;
         }
         case 'if': {
           stack.push({ kind: 'if', deps: [rest.trim()], at: here });
+          ctx = undefined;
           cur = { kind: 'other' };
           break;
         }
@@ -199,6 +208,7 @@ export function readKconfigTree(root: string, arch: KernelArch, texts?: Map<stri
         case 'endmenu':
         case 'endif':
           stack.pop();
+          ctx = undefined;
           cur = { kind: 'other' };
           break;
         case 'comment':
@@ -264,6 +274,7 @@ export function readKconfigTree(root: string, arch: KernelArch, texts?: Map<stri
           else if (cur.kind === 'choice' || cur.kind === 'menu') {
             cur.block.deps.push(expr);
             cur.block.choice?.dependsOn.push(expr);
+            ctx = undefined;
           }
           break;
         }

@@ -104,9 +104,14 @@ describe('the Kconfig reader', () => {
       fs.writeFileSync(path.join(src, 'arch/missing/Kconfig'), 'config NEW\n\tbool "new"\n');
       const third = cachedTreeKnowledge(src, 'x86_64', cache);
       expect([third.fromCache, third.hasSymbol('NEW')]).to.deep.equal([false, true]);
-      // A damaged cache file is parsed again, not trusted.
-      fs.writeFileSync(treeCacheFile(src, 'x86_64', cache), '{"format":1,"root"');
+      // A damaged cache file is parsed again, not trusted; a damaged record is read from the tree.
+      const file = treeCacheFile(src, 'x86_64', cache);
+      const good = fs.readFileSync(file, 'utf8');
+      fs.writeFileSync(file, '{"format":2,"root"');
       expect(cachedTreeKnowledge(src, 'x86_64', cache).fromCache).to.equal(false);
+      fs.writeFileSync(file, good.replace(/"defs":\[\{/g, '"defs":[{{'));
+      const damaged = cachedTreeKnowledge(src, 'x86_64', cache);
+      expect([damaged.fromCache, damaged.explain('HZ_250', config)]).to.deep.equal([true, first.explain('HZ_250', config)]);
     } finally {
       cleanup();
     }
