@@ -2,7 +2,8 @@
  * Benchmark of `kdump-layer validate`, printed side by side in one run. Asserts nothing.
  *  1. a full kernel-written .config (Debian's own 6.1 amd64 config) — target ≤ 0.3 s;
  *  2. accuracy on the test corpus (test/validate/kernel-corpus.ts: the seed, yocto-kernel-cache
- *     fragments, hand-made cases), against the kernel's own flow (make defconfig +
+ *     fragments, hand-made cases; on arm64 also samples of real arm64 configs from
+ *     ../shared/data/kconfig-corpus), for x86_64 and arm64, against the kernel's own flow (make defconfig +
  *     merge_config.sh -m + make olddefconfig) on each tree: precision and recall of the lines the
  *     kernel drops, for --kernel-source and for the default mode without a tree, and how many
  *     fragments without a tree are reported clean although the kernel drops a line of them;
@@ -20,12 +21,14 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { debianAmd64Config, kconfigCache, linuxSource61 } from '../test/validate/helpers.js';
-import { flaggedLines, kernelCorpus, kernelFlow, linesKernelDrops, linuxSource612 } from '../test/validate/kernel-corpus.js';
+import { arm64ConfigFragments, flaggedLines, kernelCorpus, kernelFlow, linesKernelDrops, linuxSource612 } from '../test/validate/kernel-corpus.js';
+import type { KernelArch } from '../src/kernel/arch.js';
 import { runValidate } from '../src/kernel/validate.js';
 import { KBUILD_ARCH, kernelTreeVersion } from '../src/kernel/kconfig.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const cli = path.join(repoRoot, 'dist/src/cli.js');
+// The bundled command a user runs (npx kdump-layer), as bench/startup.ts measures it.
+const cli = path.join(repoRoot, 'dist/bin/kdump-layer.js');
 const seed = path.join(repoRoot, 'test/fixtures/kconfig/seed.cfg');
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;
@@ -71,12 +74,14 @@ console.log('');
 
 // 2. Accuracy on the corpus.
 const corpus = kernelCorpus();
+const arm64Extra = arm64ConfigFragments();
 const trees: [string, string][] = [['6.1', linuxSource61()], ['6.12', linuxSource612()]];
-console.log(`2) accuracy on the test corpus: ${corpus.length} fragments (seed, yocto-kernel-cache, hand-made), x86_64, against the kernel's own flow`);
-console.log(`   ${'tree'.padEnd(12)} ${'mode'.padEnd(16)} ${'asking lines'.padStart(12)} ${'kernel drops'.padStart(12)} ${'flagged'.padStart(8)} ${'right'.padStart(6)} ${'precision'.padStart(9)} ${'recall'.padStart(7)} ${'unchecked'.padStart(9)}  clean-but-loses-a-line`);
+console.log(`2) accuracy on the test corpus: ${corpus.length} fragments (seed, yocto-kernel-cache, hand-made) on x86_64 and arm64, and on arm64 also ${arm64Extra.length} real arm64 config samples (${arm64Extra.map((f) => path.basename(f.file)).join(', ')}), against the kernel's own flow`);
+console.log(`   ${'tree'.padEnd(12)} ${'arch'.padEnd(7)} ${'mode'.padEnd(16)} ${'asking lines'.padStart(12)} ${'kernel drops'.padStart(12)} ${'flagged'.padStart(8)} ${'right'.padStart(6)} ${'precision'.padStart(9)} ${'recall'.padStart(7)} ${'unchecked'.padStart(9)}  clean-but-loses-a-line`);
 const score = { tree: { p: [] as number[], r: [] as number[] }, none: { p: [] as number[], r: [] as number[], cleanLosing: 0 } };
-for (const [series, tree] of trees) {
+for (const [series, tree] of trees) for (const arch of ['x86_64', 'arm64'] as KernelArch[]) {
   const version = kernelTreeVersion(tree);
+  const fragments = arch === 'arm64' ? [...corpus, ...arm64Extra] : corpus;
   for (const mode of ['--kernel-source', 'no tree'] as const) {
     let asks = 0;
     let dropped = 0;
@@ -84,11 +89,11 @@ for (const [series, tree] of trees) {
     let right = 0;
     let unchecked = 0;
     let cleanLosing = 0;
-    for (const f of corpus) {
-      const truth = linesKernelDrops(fs.readFileSync(f.file, 'utf8'), kernelFlow(tree, 'x86_64', f.file));
+    for (const f of fragments) {
+      const truth = linesKernelDrops(fs.readFileSync(f.file, 'utf8'), kernelFlow(tree, arch, f.file));
       const report = mode === '--kernel-source'
-        ? await runValidate({ files: [f.file], arch: 'x86_64', kernelSource: tree, cacheDir: kconfigCache })
-        : await runValidate({ files: [f.file], arch: 'x86_64', kernelVersion: version });
+        ? await runValidate({ files: [f.file], arch, kernelSource: tree, cacheDir: kconfigCache })
+        : await runValidate({ files: [f.file], arch, kernelVersion: version });
       const got = flaggedLines(report, f.file);
       for (const line of truth.asks.keys()) {
         asks++;
@@ -105,7 +110,7 @@ for (const [series, tree] of trees) {
     s.p.push(precision);
     s.r.push(recall);
     if (mode === 'no tree') score.none.cleanLosing += cleanLosing;
-    console.log(`   ${`${series} (${version})`.padEnd(12)} ${mode.padEnd(16)} ${String(asks).padStart(12)} ${String(dropped).padStart(12)} ${String(flagged).padStart(8)} ${String(right).padStart(6)} ${precision.toFixed(3).padStart(9)} ${recall.toFixed(3).padStart(7)} ${String(unchecked).padStart(9)}  ${mode === 'no tree' ? cleanLosing : '-'}`);
+    console.log(`   ${`${series} (${version})`.padEnd(12)} ${arch.padEnd(7)} ${mode.padEnd(16)} ${String(asks).padStart(12)} ${String(dropped).padStart(12)} ${String(flagged).padStart(8)} ${String(right).padStart(6)} ${precision.toFixed(3).padStart(9)} ${recall.toFixed(3).padStart(7)} ${String(unchecked).padStart(9)}  ${mode === 'no tree' ? cleanLosing : '-'}`);
   }
 }
 const minOf = (xs: number[]) => Math.min(...xs);

@@ -5,7 +5,7 @@
  */
 import type { KernelArch } from './arch.js';
 import { confRead, formatEntryLine, formatValue, hexValue, valuesEqual, type KconfigValue, type ParsedEntry, type ParsedFragment } from './fragment.js';
-import { lookupSymbol, rulesFor, ruleApplies, KDUMP_RULES, type KdumpRule, type Severity, type SymbolType } from './rules.js';
+import { archAbsence, lookupSymbol, rulesFor, ruleApplies, KDUMP_RULES, type KdumpRule, type Severity, type SymbolFact, type SymbolType } from './rules.js';
 import type { KernelVersion } from './version.js';
 
 export type FindingClass = 'syntax' | 'redefinition' | 'invalid' | 'not-in-effect' | 'kdump' | 'input';
@@ -184,6 +184,14 @@ export function evaluate(input: EvaluateInput): Evaluation {
           message: look.byArch ? look.note : `${look.note}; vendor kernels may have it backported (pass --kernel-source to check the real tree)`,
           fix: look.fix ?? 'remove the line', source: look.source,
         });
+      } else if (!look.known && archAbsence(symbol, input.arch, input.version)) {
+        invalid = true;
+        const absent = archAbsence(symbol, input.arch, input.version)!;
+        out.push({
+          class: 'invalid', check: 'invalid', severity: e.value.kind === 'n' ? 'info' : 'error', file: e.file, line: e.line, symbol, requested: asked,
+          message: `${e.value.kind === 'n' ? 'harmless, it stays off: ' : ''}CONFIG_${symbol} is not defined by any Kconfig file of Linux ${input.version.major}.${input.version.minor} for ${input.arch} (only for ${absent.definedOn.join(', ')}), so Kconfig ignores the line`,
+          fix: 'remove the line (it belongs to another arch\'s configuration)', source: `Kconfig files of Linux ${absent.release} (Debian linux-source)`,
+        });
       } else if (look.known && look.exists && !config && e.value.kind === 'n' && look.fact.promptIf === 'EXPERT' && look.fact.default?.kind === 'y'
         && requested.get('EXPERT')?.value.kind !== 'y') {
         invalid = true;
@@ -205,15 +213,33 @@ export function evaluate(input: EvaluateInput): Evaluation {
       } else if (look.known && look.exists && !config && !look.fact.settable && e.value.kind !== 'n') {
         const selectors = look.fact.selectedBy ?? [];
         const selected = selectors.some((s) => requested.get(s)?.value.kind === 'y');
-        if (!selected) {
+        const why = look.fact.note ?? `CONFIG_${symbol} has no prompt on ${input.arch} ${input.version.version}`;
+        if (!selected && selectors.every((s) => knownOff(s, input, requested))) {
           invalid = true;
           out.push({
             class: 'not-in-effect', check: 'not-settable', severity: 'error', file: e.file, line: e.line, symbol, requested: asked,
-            effective: selectors.length ? `CONFIG_${symbol} only as selected by ${selectors.join(', ')}` : undefined,
-            message: `Kconfig drops this line: ${look.fact.note ?? `CONFIG_${symbol} has no prompt on ${input.arch} ${input.version.version}`}`,
+            effective: selectors.length ? `CONFIG_${symbol}=n: ${selectors.map((s) => `CONFIG_${s}`).join(' and ')} ${selectors.length > 1 ? 'are' : 'is'} off here` : undefined,
+            message: `Kconfig drops this line: ${why}`,
+            fix: look.fact.fix ?? 'remove the line', source: look.fact.source,
+          });
+        } else if (!selected) {
+          // The line does nothing by itself, but the base config may turn on a symbol that selects it.
+          out.push({
+            class: 'not-in-effect', check: 'not-settable', severity: 'info', file: e.file, line: e.line, symbol, requested: asked,
+            effective: `CONFIG_${symbol}=y only if ${selectors.map((s) => `CONFIG_${s}`).join(' or ')} is y in the final config`,
+            message: `this line does nothing by itself: ${why}; no fragment sets ${selectors.map((s) => `CONFIG_${s}`).join(' or ')}, so the base config decides`,
             fix: look.fact.fix ?? 'remove the line', source: look.fact.source,
           });
         }
+      } else if (look.known && look.exists && !config && !typeProblem?.rejected && outOfRange(look.fact, input.arch, e.value)) {
+        invalid = true;
+        const [min, max] = look.fact.range![input.arch]!;
+        out.push({
+          class: 'not-in-effect', check: 'range', severity: 'error', file: e.file, line: e.line, symbol, requested: asked,
+          effective: look.fact.default ? `${formatEntryLine(symbol, look.fact.default)} (Kconfig default)` : undefined,
+          message: `CONFIG_${symbol} has range ${min} ${max} on ${input.arch} (${look.fact.definedIn}): ${formatValue(e.value)} is outside it, so Kconfig drops it for the default`,
+          fix: `give a value from ${min} to ${max}`, source: look.fact.source,
+        });
       }
     }
     if (config && !invalid) {
@@ -257,6 +283,35 @@ export function evaluate(input: EvaluateInput): Evaluation {
   return { findings, checks, lines: { asked, checked: asked - unchecked.length, unchecked } };
 }
 
+/**
+ * True when the fragments leave no way for `symbol` to be y whatever the base config says: it
+ * does not exist here, or a fragment turns it off and everything that selects it (per the fact
+ * table) is known off too, or one of its plain dependencies is.
+ */
+function knownOff(symbol: string, input: EvaluateInput, requested: Map<string, ParsedEntry>, seen = new Set<string>()): boolean {
+  if (seen.has(symbol)) return false;
+  seen.add(symbol);
+  const look = lookupSymbol(symbol, input.arch, input.version);
+  if (look.known && !look.exists) return true;
+  if (!look.known) return false;
+  const deps = (look.fact.dependsOn ?? '').replace(/\s*\(.*\)\s*$/, '').split('&&').map((t) => t.trim()).filter((t) => /^\w+$/.test(t));
+  if (deps.some((d) => knownOff(d, input, requested, seen))) return true;
+  return requested.get(symbol)?.value.kind === 'n' && (look.fact.selectedBy ?? []).every((s) => knownOff(s, input, requested, seen));
+}
+
+/** An int/hex value outside the literal `range` the fact table gives for this arch. */
+function outOfRange(fact: SymbolFact, arch: KernelArch, v: KconfigValue): boolean {
+  const r = fact.range?.[arch];
+  if (!r || (v.kind !== 'int' && v.kind !== 'hex')) return false;
+  const num = (t: string) => (fact.type === 'hex' ? BigInt(/^0x/i.test(t) ? t : `0x${t}`) : BigInt(t));
+  try {
+    const n = num(v.value);
+    return n < num(r[0]) || n > num(r[1]);
+  } catch {
+    return false;
+  }
+}
+
 /** Symbols the arch itself defines as y (enough for the fact table's dependencies). */
 const ARCH_SYMBOLS: Record<KernelArch, string[]> = {
   x86_64: ['X86', 'X86_64', '64BIT'], i386: ['X86', 'X86_32'], arm64: ['ARM64', '64BIT'], arm: ['ARM'],
@@ -272,6 +327,7 @@ function knownToTakeEffect(symbol: string, e: ParsedEntry, input: EvaluateInput,
   const look = lookupSymbol(symbol, input.arch, input.version);
   const unknown = `whether CONFIG_${symbol} takes effect depends on its dependencies, prompt and selects in the kernel's Kconfig, which this run does not have`;
   if (look.known && !look.exists && e.value.kind === 'n') return true; // a symbol that does not exist here stays off
+  if (!look.known && e.value.kind === 'n' && archAbsence(symbol, input.arch, input.version)) return true;
   if (!look.known || !look.exists) return unknown;
   const f = look.fact;
   const isY = (s: string): boolean => {

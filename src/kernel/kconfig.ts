@@ -65,6 +65,14 @@ export interface KconfigTree {
   version: string;
   defs: Map<string, KconfigSymbolDef[]>;
   selects: Map<string, KconfigSelect[]>;
+  /** Every file the reader tried (relative; missing ones too) and every directory a glob listed: what the parse depends on. */
+  inputs: { files: string[]; dirs: string[] };
+}
+
+/** What the "why" of a value needs from a tree: a symbol's definitions and what selects it. */
+export interface KconfigLookup {
+  defs: { get(symbol: string): KconfigSymbolDef[] | undefined };
+  selects: { get(symbol: string): KconfigSelect[] | undefined };
 }
 
 /** VERSION.PATCHLEVEL.SUBLEVEL from the tree's top Makefile. */
@@ -83,14 +91,16 @@ export function kernelTreeVersion(root: string): string {
   return `${v}.${p}.${get('SUBLEVEL') || '0'}`;
 }
 
+/** The width of a line's leading blanks (a tab to the next multiple of 8); -1 for a blank line. */
 function indentWidth(s: string): number {
   let w = 0;
-  for (const c of s) {
-    if (c === ' ') w++;
-    else if (c === '\t') w = w - (w % 8) + 8;
-    else break;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 32) w++;
+    else if (c === 9) w = w - (w % 8) + 8;
+    else return s.trim() === '' ? -1 : w;
   }
-  return w;
+  return -1;
 }
 
 function firstQuoted(s: string): { text: string; rest: string } | undefined {
@@ -107,19 +117,24 @@ function ifCond(rest: string): string | undefined {
 export function readKconfigTree(root: string, arch: KernelArch, texts?: Map<string, string>): KconfigTree {
   const { srcarch, arch: kbuildArch } = KBUILD_ARCH[arch];
   const vars: Record<string, string> = { SRCARCH: srcarch, ARCH: kbuildArch, srctree: '.', HEADER_ARCH: srcarch };
-  const tree: KconfigTree = { root, srcarch, version: kernelTreeVersion(root), defs: new Map(), selects: new Map() };
+  const tree: KconfigTree = { root, srcarch, version: kernelTreeVersion(root), defs: new Map(), selects: new Map(), inputs: { files: [], dirs: [] } };
   if (!fs.existsSync(path.join(root, 'Kconfig'))) {
     throw new UserError(`--kernel-source ${root}: no top-level Kconfig file`, { hint: 'point it at the top of a Linux source tree' });
   }
   type Block = { kind: 'if' | 'menu' | 'choice'; deps: string[]; at: Where; choice?: KconfigChoice };
   const stack: Block[] = [];
   const seen = new Set<string>();
+  // The context of the entries at this point: one array shared by every entry until the stack
+  // (or a block's depends on) changes.
+  let ctx: KconfigSymbolDef['context'] | undefined;
+  const context = () => (ctx ??= stack.map((b) => ({ kind: b.kind, expr: b.deps.join(' && '), at: b.at })).filter((c) => c.expr));
 
   const expand = (p: string) => p.replace(/\$\((\w+)\)|\$(\w+)/g, (_, a, b) => vars[a ?? b] ?? '');
 
   const readFile = (rel: string) => {
     if (seen.has(rel)) return;
     seen.add(rel);
+    tree.inputs.files.push(rel);
     let text = texts?.get(rel);
     if (text === undefined) {
       try {
@@ -137,8 +152,8 @@ export function readKconfigTree(root: string, arch: KernelArch, texts?: Map<stri
       const lineNo = i + 1;
       let line = raw[i];
       if (inHelp) {
-        if (line.trim() === '') continue;
         const w = indentWidth(line);
+        if (w < 0) continue;
         if (helpIndent < 0) helpIndent = w;
         if (w >= helpIndent && w > 0) continue;
         inHelp = false;
@@ -146,18 +161,20 @@ export function readKconfigTree(root: string, arch: KernelArch, texts?: Map<stri
       while (line.endsWith('\\') && i + 1 < raw.length) line = line.slice(0, -1) + raw[++i];
       const t = stripComment(line).trim();
       if (t === '') continue;
-      const kw = /^(\S+)\s*(.*)$/.exec(t)!;
-      const [, word, rest] = kw;
+      let sp = 0;
+      while (sp < t.length && t.charCodeAt(sp) > 32) sp++;
+      const word = t.slice(0, sp);
+      const rest = sp < t.length ? t.slice(sp).trimStart() : '';
       const here: Where = { file: rel, line: lineNo };
       switch (word) {
         case 'config':
         case 'menuconfig': {
           const def: KconfigSymbolDef = {
             symbol: rest.trim(), ...here, prompts: [], dependsOn: [], defaults: [], ranges: [],
-            context: stack.map((b) => ({ kind: b.kind, expr: b.deps.join(' && '), at: b.at })).filter((c) => c.expr),
+            context: context(),
           };
-          const ch = [...stack].reverse().find((b) => b.kind === 'choice');
-          if (ch && stack[stack.length - 1] === ch && ch.choice) {
+          const ch = stack[stack.length - 1];
+          if (ch?.kind === 'choice' && ch.choice) {
             def.choice = ch.choice;
             ch.choice.members.push(def.symbol);
           }
@@ -170,17 +187,20 @@ export function readKconfigTree(root: string, arch: KernelArch, texts?: Map<stri
         case 'choice': {
           const block: Block = { kind: 'choice', deps: [], at: here, choice: { prompt: '', ...here, dependsOn: [], members: [], defaults: [] } };
           stack.push(block);
+          ctx = undefined;
           cur = { kind: 'choice', block };
           break;
         }
         case 'menu': {
           const block: Block = { kind: 'menu', deps: [], at: here };
           stack.push(block);
+          ctx = undefined;
           cur = { kind: 'menu', block };
           break;
         }
         case 'if': {
           stack.push({ kind: 'if', deps: [rest.trim()], at: here });
+          ctx = undefined;
           cur = { kind: 'other' };
           break;
         }
@@ -188,6 +208,7 @@ export function readKconfigTree(root: string, arch: KernelArch, texts?: Map<stri
         case 'endmenu':
         case 'endif':
           stack.pop();
+          ctx = undefined;
           cur = { kind: 'other' };
           break;
         case 'comment':
@@ -204,7 +225,7 @@ export function readKconfigTree(root: string, arch: KernelArch, texts?: Map<stri
           if (word === 'rsource' || word === 'orsource') target = path.join(path.dirname(rel), target);
           target = path.normalize(target);
           if (target.includes('*')) {
-            for (const f of globOne(root, target)) readFile(f);
+            for (const f of globOne(root, target, tree.inputs.dirs)) readFile(f);
           } else {
             readFile(target);
           }
@@ -253,6 +274,7 @@ export function readKconfigTree(root: string, arch: KernelArch, texts?: Map<stri
           else if (cur.kind === 'choice' || cur.kind === 'menu') {
             cur.block.deps.push(expr);
             cur.block.choice?.dependsOn.push(expr);
+            ctx = undefined;
           }
           break;
         }
@@ -290,6 +312,7 @@ export function readKconfigTree(root: string, arch: KernelArch, texts?: Map<stri
 
 /** Drops a trailing # comment, but not a # inside a quoted prompt ("#!" scripts). */
 function stripComment(line: string): string {
+  if (!line.includes('#')) return line;
   let quote = '';
   for (let i = 0; i < line.length; i++) {
     const c = line[i];
@@ -305,7 +328,7 @@ function stripComment(line: string): string {
   return line;
 }
 
-function globOne(root: string, pattern: string): string[] {
+function globOne(root: string, pattern: string, listed?: string[]): string[] {
   const parts = pattern.split('/');
   let paths = [''];
   for (const part of parts) {
@@ -317,6 +340,7 @@ function globOne(root: string, pattern: string): string[] {
       }
       const re = new RegExp(`^${part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
       let names: string[] = [];
+      listed?.push(p);
       try {
         names = fs.readdirSync(path.join(root, p)).sort();
       } catch {
@@ -416,86 +440,10 @@ export function evalExpr(expr: string, config: Map<string, KconfigValue>): numbe
   return orExpr();
 }
 
-/**
- * A quick index of the tree: which symbols it defines for this arch, their type and whether
- * they have a prompt, from a regex pass over the Kconfig files (no line-by-line parse). Enough
- * for most runs; the full reader is used only to explain a value that did not take effect.
- */
-export interface KconfigIndex {
-  symbols: Map<string, { type?: SymbolType; prompt: boolean }>;
-  /** The files read, by path relative to the tree, so the full reader need not read them again. */
-  texts: Map<string, string>;
-}
-
-export function indexKconfigTree(root: string, arch: KernelArch): KconfigIndex {
-  const { srcarch, arch: kbuildArch } = KBUILD_ARCH[arch];
-  const vars: Record<string, string> = { SRCARCH: srcarch, ARCH: kbuildArch, srctree: '.', HEADER_ARCH: srcarch };
-  const expand = (p: string) => p.replace(/\$\((\w+)\)|\$(\w+)/g, (_, a, b) => vars[a ?? b] ?? '');
-  const symbols: KconfigIndex['symbols'] = new Map();
-  const texts = new Map<string, string>();
-  const seen = new Set<string>();
-  const SOURCE = /^[ \t]*(o?r?source)[ \t]+"([^"]+)"/gm;
-  // Entries start at most one tab in; help text (tab + spaces) that mentions "config X" does not count.
-  const CONFIG = /^(?:\t| {0,8})(?:menu)?config[ \t]+(\w+)[ \t]*$/gm;
-  const visit = (rel: string) => {
-    if (seen.has(rel)) return;
-    seen.add(rel);
-    let text: string;
-    try {
-      text = fs.readFileSync(path.join(root, rel), 'utf8');
-    } catch {
-      return;
-    }
-    texts.set(rel, text);
-    const starts: { symbol: string; at: number; end: number }[] = [];
-    for (const m of text.matchAll(CONFIG)) starts.push({ symbol: m[1], at: m.index!, end: m.index! + m[0].length });
-    starts.forEach((st, i) => {
-      // The entry's attribute lines run until the next line that starts in column 0.
-      const limit = i + 1 < starts.length ? starts[i + 1].at : text.length;
-      const rest = text.slice(st.end, limit);
-      const stop = rest.search(/\n(?=[^\s#])/);
-      const body = stop >= 0 ? rest.slice(0, stop) : rest;
-      const typeLines = [...body.matchAll(/^[ \t]+(bool|boolean|tristate|string|int|hex|def_bool|def_tristate)\b(.*)$/gm)];
-      const type = typeLines.length ? (typeLines[0][1].replace('def_', '').replace('boolean', 'bool') as SymbolType) : undefined;
-      const prompt = typeLines.some((t) => !t[1].startsWith('def_') && /^\s*["']/.test(t[2])) || /^[ \t]+prompt[ \t]+["']/m.test(body);
-      const prev = symbols.get(st.symbol);
-      symbols.set(st.symbol, { type: prev?.type ?? type, prompt: (prev?.prompt ?? false) || prompt });
-    });
-    for (const m of text.matchAll(SOURCE)) {
-      let target = expand(m[2]);
-      if (m[1] === 'rsource' || m[1] === 'orsource') target = path.join(path.dirname(rel), target);
-      target = path.normalize(target);
-      if (target.includes('*')) for (const f of globOne(root, target)) visit(f);
-      else visit(target);
-    }
-  };
-  visit('Kconfig');
-  return { symbols, texts };
-}
-
-/**
- * KernelKnowledge from the quick index, reading the whole tree only when a "why" is asked for.
- * `eager` reads it at once: the caller does so while conf runs, when a "why" is likely needed.
- */
-export function lazyTreeKnowledge(root: string, arch: KernelArch, opts: { eager?: boolean } = {}): KernelKnowledge {
-  const index = indexKconfigTree(root, arch);
-  let full: KernelKnowledge | undefined;
-  const explainer = () => (full ??= treeKnowledge(readKconfigTree(root, arch, index.texts)));
-  if (opts.eager) explainer();
-  return {
-    hasSymbol: (s) => index.symbols.has(s),
-    symbolType: (s) => index.symbols.get(s)?.type,
-    hasPrompt: (s) => index.symbols.get(s)?.prompt ?? false,
-    explain: (s, config) => explainer().explain(s, config),
-    suggestFix: (s, config) => explainer().suggestFix?.(s, config),
-    cause: (s, asked, config) => explainer().cause?.(s, asked, config),
-  };
-}
-
 const TRI = ['n', 'm', 'y'];
 
 /** KernelKnowledge over a parsed tree: existence, type, prompt, and the "why" of a dropped value. */
-export function treeKnowledge(tree: KconfigTree): KernelKnowledge {
+export function treeKnowledge(tree: KconfigLookup): KernelKnowledge {
   const defsOf = (s: string) => tree.defs.get(s) ?? [];
   const state = (expr: string, config: Map<string, KconfigValue>) => TRI[evalExpr(expr, config)];
   return {
@@ -696,21 +644,80 @@ export interface BuiltKconfig {
  * kernel flow starts from. Both are kept in the cache.
  */
 export function buildConf(treeAbs: string, arch: KernelArch, cacheDir?: string): BuiltKconfig {
-  const kb = KBUILD_ARCH[arch];
-  const key = crypto.createHash('sha256').update(`${treeAbs}\0${kb.arch}\0${kb.defconfig}\0${statKey(treeAbs)}`).digest('hex').slice(0, 16);
-  const objDir = path.join(path.resolve(cacheDir ?? defaultCacheDir()), `kconfig-${key}`);
-  const conf = path.join(objDir, 'scripts/kconfig/conf');
-  const defconfig = path.join(objDir, 'defconfig.config');
+  const { objDir, conf, defconfig, make } = confPaths(treeAbs, arch, cacheDir);
   if (fs.existsSync(conf) && fs.existsSync(defconfig)) return { conf, defconfig };
   fs.mkdirSync(objDir, { recursive: true });
   withLock(path.join(objDir, '.lock'), () => {
     if (fs.existsSync(conf) && fs.existsSync(defconfig)) return;
-    runSync('make', ['-s', '-C', treeAbs, `O=${objDir}`, `ARCH=${kb.arch}`, kb.defconfig], `make ${kb.defconfig} (builds the kernel's kconfig tool for ${arch})`);
-    const tmp = `${defconfig}.${process.pid}`;
-    fs.copyFileSync(path.join(objDir, '.config'), tmp);
-    fs.renameSync(tmp, defconfig);
+    runSync('make', make.args, make.what);
+    keepDefconfig(objDir, defconfig);
   });
   return { conf, defconfig };
+}
+
+/** conf and the defconfig's .config when a run has built them for this tree and arch. */
+export function builtConf(treeAbs: string, arch: KernelArch, cacheDir?: string): BuiltKconfig | undefined {
+  const { conf, defconfig } = confPaths(treeAbs, arch, cacheDir);
+  return fs.existsSync(conf) && fs.existsSync(defconfig) ? { conf, defconfig } : undefined;
+}
+
+/** buildConf without blocking: the caller reads the Kconfig files while make builds conf. */
+export async function buildConfAsync(treeAbs: string, arch: KernelArch, cacheDir?: string): Promise<BuiltKconfig> {
+  const { objDir, conf, defconfig, make } = confPaths(treeAbs, arch, cacheDir);
+  if (fs.existsSync(conf) && fs.existsSync(defconfig)) return { conf, defconfig };
+  fs.mkdirSync(objDir, { recursive: true });
+  const lockDir = path.join(objDir, '.lock');
+  // Uncontended, make starts before this function first yields, so the caller's work overlaps it.
+  if (!tryLock(lockDir, Date.now() + LOCK_STALE_MS)) await lockAsync(lockDir);
+  try {
+    if (!(fs.existsSync(conf) && fs.existsSync(defconfig))) {
+      await runAsync('make', make.args, make.what);
+      keepDefconfig(objDir, defconfig);
+    }
+  } finally {
+    fs.rmSync(lockDir, { recursive: true, force: true });
+  }
+  return { conf, defconfig };
+}
+
+function confPaths(treeAbs: string, arch: KernelArch, cacheDir?: string) {
+  const kb = KBUILD_ARCH[arch];
+  const key = crypto.createHash('sha256').update(`${treeAbs}\0${kb.arch}\0${kb.defconfig}\0${statKey(treeAbs)}`).digest('hex').slice(0, 16);
+  const objDir = path.join(path.resolve(cacheDir ?? defaultCacheDir()), `kconfig-${key}`);
+  return {
+    objDir, conf: path.join(objDir, 'scripts/kconfig/conf'), defconfig: path.join(objDir, 'defconfig.config'),
+    make: { args: ['-s', '-C', treeAbs, `O=${objDir}`, `ARCH=${kb.arch}`, kb.defconfig], what: `make ${kb.defconfig} (builds the kernel's kconfig tool for ${arch})` },
+  };
+}
+
+function keepDefconfig(objDir: string, defconfig: string): void {
+  const tmp = `${defconfig}.${process.pid}`;
+  fs.copyFileSync(path.join(objDir, '.config'), tmp);
+  fs.renameSync(tmp, defconfig);
+}
+
+function runAsync(cmd: string, args: string[], what: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('error', (e) => {
+      try {
+        checkRun(cmd, args, what, e, null, output);
+      } catch (err) {
+        reject(err);
+      }
+    });
+    child.on('close', (code) => {
+      try {
+        checkRun(cmd, args, what, undefined, code, output);
+        resolve();
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
 }
 
 /** The environment the kernel's top Makefile gives conf; Kconfig files read these as $(VAR). */
@@ -779,7 +786,8 @@ export function runConf(treeAbs: string, arch: KernelArch, conf: string, work: s
  */
 export async function resolveWithKernel(opts: ResolveOptions): Promise<Resolved> {
   const treeAbs = path.resolve(opts.tree);
-  const built = buildConf(treeAbs, opts.arch, opts.cacheDir);
+  // Built already: conf starts before this function first yields (the caller reads Kconfig meanwhile).
+  const built = builtConf(treeAbs, opts.arch, opts.cacheDir) ?? await buildConfAsync(treeAbs, opts.arch, opts.cacheDir);
   const base = opts.baseConfig ?? { text: fs.readFileSync(built.defconfig, 'utf8'), file: `make ${KBUILD_ARCH[opts.arch].defconfig}` };
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kdump-layer-kconfig-'));
   try {
@@ -840,25 +848,35 @@ function splitLines(text: string): string[] {
   return lines;
 }
 
-/** A simple cross-process lock (mkdir is atomic), so parallel runs do not share the obj dir at once. */
-function withLock(lockDir: string, fn: () => void): void {
-  const deadline = Date.now() + 10 * 60 * 1000;
-  for (;;) {
+const LOCK_STALE_MS = 10 * 60 * 1000;
+
+/** One try at the lock (mkdir is atomic); a lock older than LOCK_STALE_MS is left over and removed. */
+function tryLock(lockDir: string, deadline: number): boolean {
+  try {
+    fs.mkdirSync(lockDir);
+    return true;
+  } catch {
     try {
-      fs.mkdirSync(lockDir);
-      break;
-    } catch {
-      try {
-        const age = Date.now() - fs.statSync(lockDir).mtimeMs;
-        if (age > 10 * 60 * 1000) fs.rmSync(lockDir, { recursive: true, force: true });
-      } catch { /* gone meanwhile */ }
-      if (Date.now() > deadline) throw new UserError(`timed out waiting for ${lockDir}`, { hint: 'remove it if no other kdump-layer runs' });
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
-    }
+      const age = Date.now() - fs.statSync(lockDir).mtimeMs;
+      if (age > LOCK_STALE_MS) fs.rmSync(lockDir, { recursive: true, force: true });
+    } catch { /* gone meanwhile */ }
+    if (Date.now() > deadline) throw new UserError(`timed out waiting for ${lockDir}`, { hint: 'remove it if no other kdump-layer runs' });
+    return false;
   }
+}
+
+/** A simple cross-process lock, so parallel runs do not share the obj dir at once. */
+function withLock(lockDir: string, fn: () => void): void {
+  const deadline = Date.now() + LOCK_STALE_MS;
+  while (!tryLock(lockDir, deadline)) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
   try {
     fn();
   } finally {
     fs.rmSync(lockDir, { recursive: true, force: true });
   }
+}
+
+async function lockAsync(lockDir: string): Promise<void> {
+  const deadline = Date.now() + LOCK_STALE_MS;
+  while (!tryLock(lockDir, deadline)) await new Promise((r) => setTimeout(r, 100));
 }

@@ -41,7 +41,9 @@ export function renderRuleTableMarkdown(): string {
   out.push('|---|---|---|---|---|---|');
   for (const f of SYMBOL_FACTS) {
     const arches = f.arches.length === KERNEL_ARCHES.length ? 'all' : f.arches.join(', ');
-    const settable = f.settable ? (f.promptIf ? `if ${f.promptIf}` : 'yes') : 'no (selected only)';
+    const bounds = [...new Set(Object.values(f.range ?? {}).map((r) => `${r[0]}–${r[1]}`))];
+    const settable = (f.settable ? (f.promptIf ? `if ${f.promptIf}` : 'yes') : 'no (selected only)')
+      + (bounds.length ? `, range ${Object.entries(f.range ?? {}).length === KERNEL_ARCHES.length && bounds.length === 1 ? bounds[0] : Object.entries(f.range ?? {}).map(([a, r]) => `${r[0]}–${r[1]} (${a})`).join(', ')}` : '');
     out.push(`| \`${f.symbol}\` | ${arches} | ${describeRange(f.kernel)} | ${cell(settable)} | ${cell(f.note ?? '')} | ${f.source} |`);
   }
   return out.join('\n');

@@ -19,6 +19,8 @@
  *   SEED  = the OpenSwitch kernel coredump design (its fragment and repro steps)
  */
 import { KERNEL_ARCHES, type KernelArch } from './arch.js';
+import { ARCH_SYMBOL_ARCHES } from './arch-symbols-format.js';
+import { ARCH_SYMBOL_TABLES } from './arch-symbols.js';
 import type { FragmentEntry, KconfigValue } from './fragment.js';
 import { inVersionRange, parseKernelVersion, type KernelVersion, type VersionRange } from './version.js';
 
@@ -48,6 +50,8 @@ export interface SymbolFact {
   defaultIf?: string;
   definedIn: string;
   dependsOn?: string;
+  /** An int/hex symbol's `range` (literal bounds) per arch: a value outside it is dropped for the default. */
+  range?: Partial<Record<KernelArch, readonly [string, string]>>;
   /** What to say where the symbol does not exist or cannot be set, and what to use instead. */
   note?: string;
   fix?: string;
@@ -97,7 +101,7 @@ export const SYMBOL_FACTS: readonly SymbolFact[] = [
     defaultIf: '!(ARCH_FOOTBRIDGE || ARCH_RPC || ARCH_SA1100)', definedIn: 'arch/arm/Kconfig', note: 'AUTO_ZRELADDR exists only on 32-bit arm',
     fix: 'remove the line', source: 'K61, KDUMP' },
   { symbol: 'PHYSICAL_ALIGN', type: 'hex', arches: X86, settable: true, default: { kind: 'hex', value: '0x200000' },
-    definedIn: 'arch/x86/Kconfig', source: 'K61' },
+    definedIn: 'arch/x86/Kconfig', range: { x86_64: ['0x200000', '0x1000000'], i386: ['0x2000', '0x1000000'] }, source: 'K61' },
   { symbol: 'HIGHMEM4G', type: 'bool', arches: ['i386'], settable: true, definedIn: 'arch/x86/Kconfig (choice "High Memory Support")',
     dependsOn: 'X86_32', note: 'HIGHMEM4G exists only on 32-bit x86: the "High Memory Support" choice depends on X86_32, and x86_64 has no high memory',
     fix: 'remove the line: x86_64 needs no highmem option for kdump', source: 'K61, SEED' },
@@ -126,6 +130,8 @@ export const SYMBOL_FACTS: readonly SymbolFact[] = [
     dependsOn: 'DEBUG_INFO', source: 'K61' },
   { symbol: 'DEBUG_KERNEL', type: 'bool', arches: ALL, settable: true, default: N, selectedBy: ['EXPERT'], definedIn: 'lib/Kconfig.debug', source: 'K61' },
   { symbol: 'KALLSYMS', type: 'bool', arches: ALL, settable: true, promptIf: 'EXPERT', default: Y, definedIn: 'init/Kconfig', source: 'K61' },
+  { symbol: 'LOG_BUF_SHIFT', type: 'int', arches: ALL, settable: true, default: { kind: 'int', value: '17' }, definedIn: 'init/Kconfig',
+    dependsOn: 'PRINTK', range: Object.fromEntries(ALL.map((a) => [a, ['12', '25'] as const])), source: 'K61' },
   { symbol: 'MAGIC_SYSRQ', type: 'bool', arches: ALL, settable: true, default: N, selectedBy: ['KGDB_SERIAL_CONSOLE'], definedIn: 'lib/Kconfig.debug', source: 'K61' },
   { symbol: 'LOCALVERSION', type: 'string', arches: ALL, settable: true, default: { kind: 'string', value: '' }, definedIn: 'init/Kconfig', source: 'K61' },
   { symbol: 'INITRAMFS_SOURCE', type: 'string', arches: ALL, settable: true, default: { kind: 'string', value: '' }, definedIn: 'usr/Kconfig', source: 'K61' },
@@ -153,6 +159,34 @@ export function lookupSymbol(symbol: string, arch: KernelArch, version: KernelVe
     ? `CONFIG_${symbol} does not exist on ${arch} (only on ${[...new Set(rows.flatMap((r) => r.arches))].join(', ')})`
     : `CONFIG_${symbol} does not exist on ${arch} in Linux ${version.major}.${version.minor} (${archRows.map((r) => rangeText(r.kernel)).join(', ')})`;
   return { known: true, exists: false, byArch, note: withNote.note ? `${where}: ${withNote.note}` : where, fix: withNote.fix, source: withNote.source };
+}
+
+let archTables: Map<string, Map<string, number>> | undefined;
+
+/**
+ * For a symbol the fact table does not know: when the generated table for this kernel series
+ * (Debian's linux-source-6.1 / -6.12 Kconfig, src/kernel/arch-symbols.ts) shows that no Kconfig
+ * file of this arch defines it while another supported arch's do, the arches that define it.
+ * Undefined when the series is not in the table or the symbol exists on this arch (or nowhere
+ * the table covers: an out-of-tree or other-arch symbol the tool cannot tell from a typo).
+ */
+export function archAbsence(symbol: string, arch: KernelArch, version: KernelVersion): { definedOn: string[]; release: string } | undefined {
+  const series = `${version.major}.${version.minor}`;
+  const t = Object.hasOwn(ARCH_SYMBOL_TABLES, series) ? ARCH_SYMBOL_TABLES[series] : undefined;
+  if (!t) return undefined;
+  archTables ??= new Map();
+  let table = archTables.get(series);
+  if (!table) {
+    table = new Map(t.table.split(' ').filter(Boolean).map((row) => {
+      const i = row.lastIndexOf(':');
+      return [row.slice(0, i), Number(row.slice(i + 1))] as const;
+    }));
+    archTables.set(series, table);
+  }
+  const mask = table.get(symbol);
+  const bit = ARCH_SYMBOL_ARCHES.findIndex((a) => a.arches.includes(arch));
+  if (mask === undefined || bit < 0 || mask & (1 << bit)) return undefined;
+  return { definedOn: ARCH_SYMBOL_ARCHES.filter((_, j) => mask & (1 << j)).map((a) => a.srcarch), release: t.release };
 }
 
 function rangeText(r?: VersionRange): string {

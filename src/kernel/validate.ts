@@ -133,6 +133,7 @@ export async function runValidate(opts: ValidateOptions): Promise<ValidateReport
   let treeVersion: string | undefined;
   // The kernel-tree code is loaded only when a tree is given.
   const kconfig = opts.kernelSource ? await import('./kconfig.js') : undefined;
+  const kconfigCache = opts.kernelSource ? await import('./kconfig-cache.js') : undefined;
   if (opts.kernelSource && kconfig) {
     treeVersion = kconfig.kernelTreeVersion(opts.kernelSource);
     const tv = parseKernelVersion(treeVersion);
@@ -165,10 +166,9 @@ export async function runValidate(opts: ValidateOptions): Promise<ValidateReport
       fragments: fragments.map((f) => ({ file: f.file, text: texts.get(f.file) ?? '' })),
       baseConfig: fullConfig ? { text: texts.get(fullConfig.file) ?? '', file: fullConfig.file } : undefined,
     });
-    // Read the Kconfig files while the kernel's conf runs.
-    // With fragments, some value may not survive and need its "why": read the tree now, in
-    // parallel with conf, rather than after it.
-    const knowledge = kconfig.lazyTreeKnowledge(opts.kernelSource, arch, { eager: fragments.some((f) => f.entries.length > 0) });
+    // While make and the kernel's conf run, load the parsed Kconfig tree (cached between runs;
+    // parsed and cached when the tree's Kconfig files changed or were never read).
+    const knowledge = kconfigCache!.cachedTreeKnowledge(opts.kernelSource, arch, opts.cacheDir ?? kconfig.defaultCacheDir());
     const resolved = await pending;
     if (opts.writeConfig) writeAtomic(path.resolve(opts.writeConfig), resolved.text, 0o644);
     config = resolved.config;

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '../helpers/cli.js';
-import { evalExpr, mergeConfig, readKconfigTree, indexKconfigTree, treeKnowledge } from '../../src/kernel/kconfig.js';
+import { evalExpr, mergeConfig, readKconfigTree, treeKnowledge } from '../../src/kernel/kconfig.js';
+import { cachedTreeKnowledge, treeCacheFile } from '../../src/kernel/kconfig-cache.js';
 import { parseFragment, type KconfigValue } from '../../src/kernel/fragment.js';
 
 const cfg = (o: Record<string, KconfigValue>) => new Map(Object.entries(o));
@@ -61,10 +62,56 @@ describe('the Kconfig reader', () => {
       expect(tree.selects.get('DEBUG_INFO')).to.deep.equal([{ by: 'DWARF5', kind: 'select', cond: '!X', file: 'arch/x86/Kconfig', line: 24 }]);
       const why = treeKnowledge(tree).explain('DEBUG_INFO', new Map()).join('\n');
       expect(why).to.match(/defined at arch\/x86\/Kconfig:20 \(bool\)/).and.match(/has no prompt/).and.match(/inside menu at arch\/x86\/Kconfig:18: depends on DEBUG_KERNEL — n here/).and.match(/selected by: DWARF5 if !X/);
-      const index = indexKconfigTree(dir, 'x86_64');
-      expect(index.symbols.get('DEBUG_INFO')).to.deep.equal({ type: 'bool', prompt: false });
-      expect(index.symbols.get('SCRIPTS')).to.deep.equal({ type: 'tristate', prompt: true });
-      expect(index.symbols.has('NOT_A_SYMBOL')).to.equal(false);
+      expect(tree.inputs.files).to.deep.equal(['Kconfig', 'arch/x86/Kconfig']);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('keeps the parsed tree in the cache: a second run answers the same from it, and a changed Kconfig file is read again', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const src = path.join(dir, 'linux');
+      const cache = path.join(dir, 'cache');
+      fs.mkdirSync(path.join(src, 'arch/x86'), { recursive: true });
+      fs.writeFileSync(path.join(src, 'Makefile'), 'VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 9\n');
+      fs.writeFileSync(path.join(src, 'Kconfig'), 'mainmenu "test"\nsource "arch/$(SRCARCH)/Kconfig"\nosource "arch/missing/Kconfig"\n');
+      const kconfig = (prompt: string) => [
+        'menu "Debug"', '\tdepends on DEBUG_KERNEL',
+        'config DEBUG_INFO', '\tbool', 'config DWARF5', `\tbool "${prompt}"`, '\tselect DEBUG_INFO if !X', 'endmenu',
+        'choice', '\tprompt "Timer frequency"', 'config HZ_100', '\tbool "100 HZ"', 'config HZ_250', '\tbool "250 HZ"', 'endchoice', '',
+      ].join('\n');
+      fs.writeFileSync(path.join(src, 'arch/x86/Kconfig'), kconfig('DWARF 5 — ünïcode'));
+      const config = cfg({ DEBUG_KERNEL: y, HZ_100: y });
+      const answers = (k: ReturnType<typeof cachedTreeKnowledge>) => ['DEBUG_INFO', 'DWARF5', 'HZ_250', 'X', 'NOPE'].map((s) => [
+        s, k.hasSymbol(s), k.symbolType(s), k.hasPrompt(s), k.explain(s, config), k.cause?.(s, y, config),
+      ]);
+      const first = cachedTreeKnowledge(src, 'x86_64', cache);
+      expect(first.fromCache).to.equal(false);
+      expect(fs.existsSync(treeCacheFile(src, 'x86_64', cache))).to.equal(true);
+      const second = cachedTreeKnowledge(src, 'x86_64', cache);
+      expect(second.fromCache).to.equal(true);
+      expect(answers(second)).to.deep.equal(answers(first));
+      expect(answers(second)[2][5]).to.deep.include({ message: 'CONFIG_HZ_250 is a member of the choice "Timer frequency" (arch/x86/Kconfig:9), which takes one member only: it ended with CONFIG_HZ_100=y' });
+      // Another arch is another parse; an edit (same size or not) is seen; so is a file that appears.
+      expect(cachedTreeKnowledge(src, 'i386', cache).fromCache).to.equal(false);
+      fs.writeFileSync(path.join(src, 'arch/x86/Kconfig'), kconfig('DWARF 5 — ünïcodE'));
+      const t = new Date(Date.now() + 5000);
+      fs.utimesSync(path.join(src, 'arch/x86/Kconfig'), t, t);
+      expect(cachedTreeKnowledge(src, 'x86_64', cache).fromCache).to.equal(false);
+      expect(cachedTreeKnowledge(src, 'x86_64', cache).fromCache).to.equal(true);
+      fs.mkdirSync(path.join(src, 'arch/missing'));
+      fs.writeFileSync(path.join(src, 'arch/missing/Kconfig'), 'config NEW\n\tbool "new"\n');
+      const third = cachedTreeKnowledge(src, 'x86_64', cache);
+      expect([third.fromCache, third.hasSymbol('NEW')]).to.deep.equal([false, true]);
+      // A damaged cache file is parsed again, not trusted; a damaged record is read from the tree.
+      const file = treeCacheFile(src, 'x86_64', cache);
+      const good = fs.readFileSync(file, 'utf8');
+      fs.writeFileSync(file, '{"format":2,"root"');
+      expect(cachedTreeKnowledge(src, 'x86_64', cache).fromCache).to.equal(false);
+      fs.writeFileSync(file, good.replace(/"defs":\[\{/g, '"defs":[{{'));
+      const damaged = cachedTreeKnowledge(src, 'x86_64', cache);
+      expect([damaged.fromCache, damaged.explain('HZ_250', config)]).to.deep.equal([true, first.explain('HZ_250', config)]);
     } finally {
       cleanup();
     }

@@ -81,16 +81,54 @@ describe('kdump rule data', () => {
     expect(judged).to.be.greaterThan(50);
   });
 
-  it('flags the seed fragment on x86_64 6.1: HIGHMEM4G does not exist, DEBUG_INFO is dropped, each with its fix', () => {
+  it('flags the seed fragment on x86_64 6.1: HIGHMEM4G does not exist; DEBUG_INFO does nothing by itself and its fate is the base\'s', () => {
     const seed = 'CONFIG_LOCALVERSION="-kdump"\nCONFIG_PHYSICAL_START=0x1000000\nCONFIG_SYSFS=y\nCONFIG_HIGHMEM4G=y\nCONFIG_RELOCATABLE=y\nCONFIG_INITRAMFS_SOURCE=""\nCONFIG_KEXEC=y\nCONFIG_DEBUG_INFO=y\nCONFIG_CRASH_DUMP=y\n';
     const r = judge('x86_64', '6.1', seed, 'seed.cfg');
     const errors = r.findings.filter((f) => f.severity === 'error');
-    expect(errors.map((f) => [f.class, f.symbol, f.line])).to.deep.equal([
-      ['invalid', 'HIGHMEM4G', 4],
-      ['not-in-effect', 'DEBUG_INFO', 8],
-    ]);
+    expect(errors.map((f) => [f.class, f.symbol, f.line])).to.deep.equal([['invalid', 'HIGHMEM4G', 4]]);
     expect(errors[0].fix).to.match(/remove the line/);
-    expect(errors[1].fix).to.match(/CONFIG_DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT=y/);
+    // A DWARF choice member in the base selects DEBUG_INFO, so the line may end y or not: a note, and unchecked.
+    const note = r.findings.find((f) => f.symbol === 'DEBUG_INFO')!;
+    expect([note.severity, note.class, note.line]).to.deep.equal(['info', 'not-in-effect', 8]);
+    expect(note.message).to.match(/does nothing by itself.*no fragment sets CONFIG_DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT or CONFIG_DEBUG_INFO_DWARF4 or CONFIG_DEBUG_INFO_DWARF5, so the base config decides/);
+    expect(note.fix).to.match(/CONFIG_DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT=y/);
+    expect(r.lines.unchecked.map((u) => u.line)).to.include(8);
+    // With a DWARF member set, it takes effect (checked, nothing to say).
+    const dwarf = judge('x86_64', '6.1', 'CONFIG_DEBUG_KERNEL=y\nCONFIG_DEBUG_INFO_DWARF5=y\nCONFIG_DEBUG_INFO=y\n');
+    expect(dwarf.findings.filter((f) => f.symbol === 'DEBUG_INFO')).to.deep.equal([]);
+    expect(dwarf.lines.unchecked.map((u) => u.symbol)).to.not.include('DEBUG_INFO');
+  });
+
+  it('KEXEC_CORE=y alone: the base may select it (x86_64_defconfig has KEXEC=y), so a note; with KEXEC and KEXEC_FILE off, an error', () => {
+    const alone = judge('x86_64', '6.1', 'CONFIG_KEXEC_CORE=y\n');
+    expect(alone.findings.filter((f) => f.symbol === 'KEXEC_CORE').map((f) => [f.severity, f.check])).to.deep.equal([['info', 'not-settable']]);
+    expect(alone.lines.unchecked.map((u) => u.symbol)).to.deep.equal(['KEXEC_CORE']);
+    const off = judge('x86_64', '6.1', '# CONFIG_KEXEC is not set\n# CONFIG_KEXEC_FILE is not set\nCONFIG_KEXEC_CORE=y\n');
+    const f = off.findings.find((x) => x.symbol === 'KEXEC_CORE' && x.class === 'not-in-effect')!;
+    expect([f.severity, f.effective]).to.deep.equal(['error', 'CONFIG_KEXEC_CORE=n: CONFIG_KEXEC and CONFIG_KEXEC_FILE are off here']);
+    expect(judge('x86_64', '6.1', 'CONFIG_KEXEC=y\nCONFIG_KEXEC_CORE=y\n').lines.unchecked).to.deep.equal([]);
+  });
+
+  it('a symbol only other arches define is invalid on this one, from the Kconfig files of the 6.1 and 6.12 series', () => {
+    const x = judge('x86_64', '6.1', 'CONFIG_CPU_BIG_ENDIAN=y\nCONFIG_ARM64_VA_BITS_48=y\n# CONFIG_ARM64_64K_PAGES is not set\n');
+    expect(x.findings.filter((f) => f.class === 'invalid').map((f) => [f.symbol, f.severity])).to.deep.equal([
+      ['CPU_BIG_ENDIAN', 'error'], ['ARM64_VA_BITS_48', 'error'], ['ARM64_64K_PAGES', 'info'],
+    ]);
+    expect(x.findings.find((f) => f.symbol === 'ARM64_VA_BITS_48')!.message).to.equal(
+      'CONFIG_ARM64_VA_BITS_48 is not defined by any Kconfig file of Linux 6.1 for x86_64 (only for arm64), so Kconfig ignores the line');
+    expect(x.lines.unchecked).to.deep.equal([]);
+    // Where the arch has it, or the series is not in the table, nothing is claimed.
+    expect(judge('arm64', '6.12', 'CONFIG_ARM64_VA_BITS_48=y\n').findings.filter((f) => f.class === 'invalid')).to.deep.equal([]);
+    expect(judge('x86_64', '5.10', 'CONFIG_ARM64_VA_BITS_48=y\n').findings.filter((f) => f.class === 'invalid')).to.deep.equal([]);
+  });
+
+  it('a value outside the range Kconfig gives the symbol is dropped for the default (PHYSICAL_ALIGN on x86_64 and i386, LOG_BUF_SHIFT)', () => {
+    const x = judge('x86_64', '6.1', 'CONFIG_PHYSICAL_ALIGN=0x1000\nCONFIG_LOG_BUF_SHIFT=30\n');
+    expect(x.findings.filter((f) => f.check === 'range').map((f) => [f.symbol, f.line, f.severity])).to.deep.equal([['PHYSICAL_ALIGN', 1, 'error'], ['LOG_BUF_SHIFT', 2, 'error']]);
+    expect(x.findings.find((f) => f.symbol === 'PHYSICAL_ALIGN')!.message).to.match(/range 0x200000 0x1000000 on x86_64/);
+    // 0x2000 is in range on 32-bit x86 only; in-range values are not range findings.
+    expect(judge('i386', '6.1', 'CONFIG_PHYSICAL_ALIGN=0x2000\nCONFIG_LOG_BUF_SHIFT=18\n').findings.filter((f) => f.check === 'range')).to.deep.equal([]);
+    expect(judge('x86_64', '6.1', 'CONFIG_PHYSICAL_ALIGN=0x2000\n').findings.filter((f) => f.check === 'range').length).to.equal(1);
   });
 
   it('since 6.9 reports CRASH_DUMP without KEXEC or KEXEC_FILE (arm64 6.12)', () => {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runValidate, archFromConfig } from '../../src/kernel/validate.js';
 import { parseFragment } from '../../src/kernel/fragment.js';
-import { SYMBOL_FACTS, lookupSymbol } from '../../src/kernel/rules.js';
+import { SYMBOL_FACTS, archAbsence, lookupSymbol } from '../../src/kernel/rules.js';
 import { parseKernelVersion } from '../../src/kernel/version.js';
 import type { ValidateReport } from '../../src/report/types.js';
 import { corpusDir } from './helpers.js';
@@ -106,6 +106,29 @@ describe('validate on the real kernel config corpus', () => {
       }
     }
     expect(checked).to.be.greaterThan(1000);
+  });
+
+  it('the generated per-arch symbol table never calls a symbol absent where a real 6.1 or 6.12 .config of that arch has it (vendor kernels too)', () => {
+    let checked = 0;
+    const configs: string[] = [];
+    for (const sub of ['defconfigs', 'distros']) {
+      const dir = path.join(corpusDir(), sub);
+      for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.config'))) {
+        const frag = parseFragment(fs.readFileSync(path.join(dir, name), 'utf8'), name);
+        const arch = archFromConfig(frag)!;
+        const version = parseKernelVersion(frag.header!.version);
+        if (!['6.1', '6.12'].includes(`${version.major}.${version.minor}`)) continue;
+        configs.push(name);
+        for (const e of frag.entries) {
+          checked++;
+          const absent = archAbsence(e.symbol, arch, version);
+          expect(absent, `${name}: CONFIG_${e.symbol} is in the .config, the table says only ${absent?.definedOn.join(', ')} define it`).to.equal(undefined);
+        }
+      }
+    }
+    // The upstream 6.1 defconfigs of five arches, Debian 13 (6.12.43) and the RHEL-family 6.12 kernels.
+    expect(configs.length).to.be.greaterThan(8);
+    expect(checked).to.be.greaterThan(50000);
   });
 
   it('tells apart the debug info rule before and after 5.18 on real configs', () => {

@@ -62,6 +62,28 @@ export function kernelCorpus(): CorpusFragment[] {
   ];
 }
 
+/**
+ * Real arm64 config lines as fragments: every `step`th setting line of a kernel-written .config
+ * from ../shared/data/kconfig-corpus (its header line dropped, so it reads as a fragment), written
+ * once under .cache/corpus-fragments. 6.1: the upstream arm64 defconfig resolved by 6.1; 6.12:
+ * Debian 13's arm64 config (6.12).
+ */
+export function arm64ConfigFragments(step = 10): CorpusFragment[] {
+  const corpus = path.resolve(repoRoot, '../shared/data/kconfig-corpus');
+  const sources = ['defconfigs/arm64_defconfig_6.1.config', 'distros/Debian_13_Trixie_aarch64.config'];
+  const out = path.join(cacheDir, 'corpus-fragments');
+  fs.mkdirSync(out, { recursive: true });
+  return sources.map((rel) => {
+    const src = path.join(corpus, rel);
+    if (!fs.existsSync(src)) throw new Error(`the kernel config corpus is missing ${src}`);
+    const settings = fs.readFileSync(src, 'utf8').split('\n').filter((l) => /^CONFIG_\w+=|^# CONFIG_\w+ is not set$/.test(l));
+    const file = path.join(out, `${path.basename(rel, '.config')}-every-${step}.cfg`);
+    const text = `${settings.filter((_, i) => i % step === 0).join('\n')}\n`;
+    if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text) fs.writeFileSync(file, text);
+    return { name: `kconfig-corpus:${rel} (every ${step}th setting)`, file };
+  });
+}
+
 function sh(cmd: string, args: string[], opts: { cwd?: string } = {}): string {
   const r = spawnSync(cmd, args, { cwd: opts.cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   if (r.error || r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.error?.message ?? ''}${r.stderr ?? ''}`);

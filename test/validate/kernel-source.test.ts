@@ -6,7 +6,10 @@ import { kconfigCache, linuxSource61 } from './helpers.js';
 import { kernelFlow } from './kernel-corpus.js';
 import { kdumpFragment } from '../../src/kernel/rules.js';
 import { printFragment } from '../../src/kernel/fragment.js';
-import { resolveWithKernel, indexKconfigTree, readKconfigTree } from '../../src/kernel/kconfig.js';
+import { resolveWithKernel, readKconfigTree, treeKnowledge } from '../../src/kernel/kconfig.js';
+import { cachedTreeKnowledge } from '../../src/kernel/kconfig-cache.js';
+import { renderArchSymbols } from './arch-symbols-gen.js';
+import { linuxSource612 } from './kernel-corpus.js';
 import type { KernelArch } from '../../src/kernel/arch.js';
 
 const seed = path.join(repoRoot, 'test/fixtures/kconfig/seed.cfg');
@@ -101,23 +104,32 @@ describe('validate --kernel-source with Debian\'s linux-source-6.1 @slow', funct
     expect(report.findings.some((f: F) => f.symbol === 'DEBUG_INFO' && f.class === 'not-in-effect')).to.equal(true);
   });
 
-  it('the quick index agrees with the full Kconfig reader on the real tree (exists, type, prompt)', () => {
-    const index = indexKconfigTree(tree, 'x86_64');
-    const full = readKconfigTree(tree, 'x86_64');
-    expect(full.defs.size).to.be.greaterThan(15000);
-    let differ = 0;
-    for (const [symbol, defs] of full.defs) {
-      const i = index.symbols.get(symbol);
-      const prompt = defs.some((d) => d.prompts.length > 0);
-      if (!i || i.prompt !== prompt || i.type !== defs.find((d) => d.type)?.type) differ++;
+  it('the cached Kconfig tree answers exactly as a fresh read of the real tree (exists, type, prompt, the why)', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const full = readKconfigTree(tree, 'x86_64');
+      expect(full.defs.size).to.be.greaterThan(15000);
+      const fresh = treeKnowledge(full);
+      expect(cachedTreeKnowledge(tree, 'x86_64', dir).fromCache).to.equal(false);
+      const cached = cachedTreeKnowledge(tree, 'x86_64', dir);
+      expect(cached.fromCache).to.equal(true);
+      const config = new Map([['DEBUG_KERNEL', { kind: 'y' as const }], ['KEXEC', { kind: 'y' as const }]]);
+      let differ = 0;
+      for (const s of new Set([...full.defs.keys(), ...full.selects.keys()])) {
+        if (cached.hasSymbol(s) !== fresh.hasSymbol(s) || cached.symbolType(s) !== fresh.symbolType(s) || cached.hasPrompt(s) !== fresh.hasPrompt(s)) differ++;
+      }
+      expect(differ).to.equal(0);
+      for (const s of ['DEBUG_INFO', 'KEXEC_CORE', 'RELOCATABLE', 'HIGHMEM4G', 'PHYSICAL_START', 'CRASH_DUMP', 'PROC_VMCORE', 'HZ_250', 'LOG_BUF_SHIFT']) {
+        expect(cached.explain(s, config), s).to.deep.equal(fresh.explain(s, config));
+        expect(cached.cause?.(s, { kind: 'n' }, config), s).to.deep.equal(fresh.cause?.(s, { kind: 'n' }, config));
+      }
+    } finally {
+      cleanup();
     }
-    for (const symbol of index.symbols.keys()) if (!full.defs.has(symbol)) differ++;
-    // A handful of oddly indented entries may differ; the symbols validate asks about must not.
-    expect(differ).to.be.lessThan(10);
-    for (const s of ['DEBUG_INFO', 'KEXEC_CORE', 'RELOCATABLE', 'HIGHMEM4G', 'PHYSICAL_START', 'CRASH_DUMP', 'PROC_VMCORE']) {
-      const defs = full.defs.get(s)!;
-      expect(index.symbols.get(s), s).to.deep.equal({ type: defs.find((d) => d.type)?.type, prompt: defs.some((d) => d.prompts.length > 0) });
-    }
+  });
+
+  it('src/kernel/arch-symbols.ts is what the Kconfig files of linux-source-6.1 and -6.12 give (run `node scripts/gen-arch-symbols.mjs`)', () => {
+    expect(fs.readFileSync(path.join(repoRoot, 'src/kernel/arch-symbols.ts'), 'utf8')).to.equal(renderArchSymbols([tree, linuxSource612()]));
   });
 
   it('a symbol no Kconfig file of the tree defines is invalid', () => {
