@@ -11,6 +11,20 @@ import { addArchive, listRows, makeDevice, origin, run, runAsync, sha256, type D
 
 const DASH = SHELLS.find((s) => s.name === 'dash')!.argv;
 
+/**
+ * `ops-kdump upload` succeeds; the collector's store holds archive `a` alone, whole, under the
+ * device's fleet-unique name; list shows it uploaded. Returns the remote name and the run's log.
+ */
+function uploadLandsWhole(dev: Device, shell: string[], store: string, a: string): { remote: string; stderr: string } {
+  const r = run(dev, shell, ['upload']);
+  expect(r.code, r.stderr).to.equal(0);
+  const remote = `${origin(dev)}-${a}`;
+  expect(fs.readdirSync(store)).to.deep.equal([remote]);
+  expect(sha256(path.join(store, remote))).to.equal(sha256(path.join(dev.core, a)));
+  expect(listRows(dev, shell)[0].upload).to.equal('uploaded');
+  return { remote, stderr: r.stderr };
+}
+
 describe('ops-kdump upload over HTTP PUT (real nginx on 127.0.0.1) @slow', function () {
   this.timeout(120000);
   let t: { dir: string; cleanup: () => void };
@@ -42,12 +56,7 @@ describe('ops-kdump upload over HTTP PUT (real nginx on 127.0.0.1) @slow', funct
         const { dev, store } = setup([`upload_http_verify ${verify}`]);
         const a = addArchive(dev, shell.argv, '20260101-000000', 300000);
         expect(listRows(dev, shell.argv)[0].upload).to.equal('pending');
-        const r = run(dev, shell.argv, ['upload']);
-        expect(r.code, r.stderr).to.equal(0);
-        const remote = `${origin(dev)}-${a}`;
-        expect(fs.readdirSync(store)).to.deep.equal([remote]);
-        expect(sha256(path.join(store, remote))).to.equal(sha256(path.join(dev.core, a)));
-        expect(listRows(dev, shell.argv)[0].upload).to.equal('uploaded');
+        uploadLandsWhole(dev, shell.argv, store, a);
       });
     }
   }
@@ -57,18 +66,13 @@ describe('ops-kdump upload over HTTP PUT (real nginx on 127.0.0.1) @slow', funct
       const token = 'sv=2024-01-01&sig=s3cr3t%2Bsig';
       const { dev, store } = setup([], `${nginx.url}/c${n + 1}/{name}?${token}`);
       const a = addArchive(dev, shell.argv, '20260106-000000', 200000);
-      const r = run(dev, shell.argv, ['upload']);
-      expect(r.code, r.stderr).to.equal(0);
-      const remote = `${origin(dev)}-${a}`;
-      expect(fs.readdirSync(store)).to.deep.equal([remote]);
-      expect(sha256(path.join(store, remote))).to.equal(sha256(path.join(dev.core, a)));
-      expect(listRows(dev, shell.argv)[0].upload).to.equal('uploaded');
+      const { remote, stderr } = uploadLandsWhole(dev, shell.argv, store, a);
       // nginx's access log: each request carried the query string, on the archive's own URL.
       const requests = fs.readFileSync(path.join(nginx.dir, 'access.log'), 'utf8').split('\n').filter((l) => l.includes(remote));
       for (const method of ['PUT', 'HEAD', 'GET']) {
         expect(requests.some((l) => l.includes(`"${method} /kdump/c${n}/${remote}?${token} HTTP/1.1" 20`)), method).to.equal(true);
       }
-      expect(r.stderr).to.include(`to ${nginx.url}/c${n}/${remote}?...`).and.not.include('s3cr3t');
+      expect(stderr).to.include(`to ${nginx.url}/c${n}/${remote}?...`).and.not.include('s3cr3t');
       const record = fs.readFileSync(path.join(dev.core, '.ops-kdump-state', a), 'utf8');
       expect(record).to.include(`upload_remote=${nginx.url}/c${n}/${remote}?...`).and.not.include('s3cr3t');
       for (const cmd of [['list'], ['status']]) expect(run(dev, shell.argv, cmd).stdout).to.not.include('s3cr3t');

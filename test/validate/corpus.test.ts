@@ -18,6 +18,17 @@ async function validateAll(sub: 'defconfigs' | 'distros'): Promise<Map<string, V
   return out;
 }
 
+/** Every real .config of the corpus (upstream defconfigs and distribution kernels), parsed. */
+function* corpusConfigs() {
+  for (const sub of ['defconfigs', 'distros']) {
+    const dir = path.join(corpusDir(), sub);
+    for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.config'))) {
+      const frag = parseFragment(fs.readFileSync(path.join(dir, name), 'utf8'), name);
+      yield { name, frag, arch: archFromConfig(frag)!, version: parseKernelVersion(frag.header!.version) };
+    }
+  }
+}
+
 const errorChecks = (r: ValidateReport) => [...new Set(r.findings.filter((f) => f.severity === 'error').map((f) => f.check))].sort();
 
 describe('validate on the real kernel config corpus', () => {
@@ -91,18 +102,12 @@ describe('validate on the real kernel config corpus', () => {
   it('the symbol fact table never calls a symbol absent where a real .config has it', () => {
     const known = new Set(SYMBOL_FACTS.map((f) => f.symbol));
     let checked = 0;
-    for (const sub of ['defconfigs', 'distros']) {
-      const dir = path.join(corpusDir(), sub);
-      for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.config'))) {
-        const frag = parseFragment(fs.readFileSync(path.join(dir, name), 'utf8'), name);
-        const arch = archFromConfig(frag)!;
-        const version = parseKernelVersion(frag.header!.version);
-        for (const e of frag.entries) {
-          if (!known.has(e.symbol)) continue;
-          checked++;
-          const look = lookupSymbol(e.symbol, arch, version);
-          expect(look.known && look.exists, `${name}: CONFIG_${e.symbol} is in the .config, the fact table says ${look.known && !look.exists ? look.note : '?'}`).to.equal(true);
-        }
+    for (const { name, frag, arch, version } of corpusConfigs()) {
+      for (const e of frag.entries) {
+        if (!known.has(e.symbol)) continue;
+        checked++;
+        const look = lookupSymbol(e.symbol, arch, version);
+        expect(look.known && look.exists, `${name}: CONFIG_${e.symbol} is in the .config, the fact table says ${look.known && !look.exists ? look.note : '?'}`).to.equal(true);
       }
     }
     expect(checked).to.be.greaterThan(1000);
@@ -111,19 +116,13 @@ describe('validate on the real kernel config corpus', () => {
   it('the generated per-arch symbol table never calls a symbol absent where a real 6.1 or 6.12 .config of that arch has it (vendor kernels too)', () => {
     let checked = 0;
     const configs: string[] = [];
-    for (const sub of ['defconfigs', 'distros']) {
-      const dir = path.join(corpusDir(), sub);
-      for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.config'))) {
-        const frag = parseFragment(fs.readFileSync(path.join(dir, name), 'utf8'), name);
-        const arch = archFromConfig(frag)!;
-        const version = parseKernelVersion(frag.header!.version);
-        if (!['6.1', '6.12'].includes(`${version.major}.${version.minor}`)) continue;
-        configs.push(name);
-        for (const e of frag.entries) {
-          checked++;
-          const absent = archAbsence(e.symbol, arch, version);
-          expect(absent, `${name}: CONFIG_${e.symbol} is in the .config, the table says only ${absent?.definedOn.join(', ')} define it`).to.equal(undefined);
-        }
+    for (const { name, frag, arch, version } of corpusConfigs()) {
+      if (!['6.1', '6.12'].includes(`${version.major}.${version.minor}`)) continue;
+      configs.push(name);
+      for (const e of frag.entries) {
+        checked++;
+        const absent = archAbsence(e.symbol, arch, version);
+        expect(absent, `${name}: CONFIG_${e.symbol} is in the .config, the table says only ${absent?.definedOn.join(', ')} define it`).to.equal(undefined);
       }
     }
     // The upstream 6.1 defconfigs of five arches, Debian 13 (6.12.43) and the RHEL-family 6.12 kernels.
