@@ -138,6 +138,30 @@ describe('the layer booted as its recipe installs it: systemd and SysV images un
       expect(cap).to.match(/reboot: Restarting system/);
     });
 
+    it('hardware watchdog armed (i6300esb, RuntimeWatchdogSec=90s): a dump that takes longer than its timeout finishes, and the final action reboots', async () => {
+      // A copy of the image of its own: the other tests' disk keeps its state.
+      const wd: Booted = { ...b, disk: copyImage(b.image, path.join(e2eDir, 'boot-systemd-watchdog.img')) };
+      // 256 KiB/s of writes: the lzo dump (tens of MiB) takes minutes, beyond the timeout.
+      const g = boot(wd, 'boot-systemd-3-watchdog', 'crash', { watchdog: true, bpsWrite: 256 * 1024 });
+      try {
+        await g.waitFor(/KDL-CRASHING/, 15 * 60_000, 'the system up and crashing');
+        await g.waitExit(20 * 60_000);
+      } finally {
+        await g.kill();
+        fs.rmSync(wd.disk, { force: true });
+      }
+      // Armed in the system, and again in the capture boot (systemd feeds it there too).
+      const armed = g.lines('KDL-WATCHDOG ');
+      expect(armed, g.tail()).to.deep.equal(['active 90', 'active 90']);
+      const cap = captureBoot(g);
+      const collect = /ops-kdump: step collect: ok \((\d+(?:\.\d+)?) s\)/.exec(cap);
+      expect(collect, cap.slice(-3000)).to.not.equal(null);
+      expect(Number(collect![1]), 'the dump outlasted the watchdog timeout').to.be.greaterThan(90);
+      expect(cap).to.match(/ops-kdump: dump saved: kdump-/);
+      // The kernel's own restart after the final action, not a watchdog reset (which prints nothing).
+      expect(cap).to.match(/ops-kdump: running final action: reboot[\s\S]*reboot: Restarting system/);
+    });
+
     it('the next boot archives it (list: complete, dmesg with the marker); a save that then fails for a full disk powers off', async () => {
       expect(marker, 'needs the crash of the previous test').to.not.equal('');
       const g = boot(b, 'boot-systemd-2-archive-poweroff', 'inspect', { then: 'poweroff' });
