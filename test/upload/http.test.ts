@@ -6,7 +6,9 @@ import path from 'node:path';
 import { tempDir } from '../helpers/cli.js';
 import { createNginx, type Nginx } from '../helpers/nginx.js';
 import { freePort, sh } from '../helpers/sshd.js';
-import { SHELLS } from '../runtime/shell.js';
+import { OPS_KDUMP, SHELLS } from '../runtime/shell.js';
+
+const INIT_SCRIPT = path.join(path.dirname(OPS_KDUMP), 'sysvinit/ops-kdump');
 import { addArchive, listRows, makeDevice, origin, run, runAsync, sha256, type Device } from './device.js';
 
 const DASH = SHELLS.find((s) => s.name === 'dash')!.argv;
@@ -109,6 +111,32 @@ describe('ops-kdump upload over HTTP PUT (real nginx on 127.0.0.1) @slow', funct
     expect(rotated.stderr).to.include(`rotation: removing ${a1} (keep 1)`);
     expect(listRows(dev, DASH).map((r) => [r.name, r.upload])).to.deep.equal([[a2, 'uploaded']]);
   });
+
+  for (const shell of SHELLS) {
+    it(`${shell.name}: the SysV init script's start archives and uploads in the background after load; the dump arrives whole and is marked uploaded`, async () => {
+      const { dev, store } = setup();
+      // A dump the capture kernel left for the next boot (archive_stage boot).
+      const name = 'kdump-000001-20260107-000000-0a0b0c0d';
+      fs.mkdirSync(path.join(dev.core, name));
+      fs.writeFileSync(path.join(dev.core, name, 'metadata.txt'), `name=${name}\nresult=complete\n`);
+      fs.writeFileSync(path.join(dev.core, name, 'vmcore'), 'x'.repeat(200000));
+      // The init script runs ops-kdump by path: a wrapper that runs it under this shell.
+      const wrapper = path.join(dev.dir, 'ops-kdump');
+      fs.writeFileSync(wrapper, `#!/bin/sh\nexec ${shell.argv.join(' ')} ${OPS_KDUMP} "$@"\n`, { mode: 0o755 });
+      const init = spawnSync(shell.argv[0], [...shell.argv.slice(1), INIT_SCRIPT, 'start'], {
+        env: { PATH: process.env.PATH, ...dev.env, OPS_KDUMP: wrapper }, encoding: 'utf8', timeout: 60_000,
+      });
+      // No crashkernel= here: load refuses and the script says so by its exit code.
+      expect(init.status, init.stderr).to.equal(1);
+      expect(init.stderr).to.match(/no crashkernel= on the kernel command line/);
+      const remote = `${origin(dev)}-${name}.tar.gz`;
+      const until = Date.now() + 60_000;
+      while (!fs.existsSync(path.join(store, remote)) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+      while (listRows(dev, shell.argv)[0]?.upload !== 'uploaded' && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+      expect(listRows(dev, shell.argv).map((r) => [r.name, r.state, r.upload])).to.deep.equal([[`${name}.tar.gz`, 'complete', 'uploaded']]);
+      expect(sha256(path.join(store, remote))).to.equal(sha256(path.join(dev.core, `${name}.tar.gz`)));
+    });
+  }
 
   it('a collector that refuses the PUT (HTTP 405): failed, says so', () => {
     const { dev } = setup([], `http://127.0.0.1:${nginx.port}/elsewhere`);
