@@ -473,15 +473,25 @@ export function runMarker(): string {
  * the run marker to the kernel log, run the runtime's SysV init script (`ops-kdump load`),
  * show status and crash the kernel; in the capture kernel the same init script runs
  * `ops-kdump save`. Booted with kdl.mode=inspect: run the init script (load), then print
- * `ops-kdump list -m` and `status -m` and power off.
+ * `ops-kdump list -m` and `status -m` and power off. Booted with kdl.mode=archive-cut
+ * kdl.pause=POINT: run the next boot's `ops-kdump archive` in the foreground, held at POINT
+ * (for a power cut there).
  */
 export function scenario(marker: string, captureExtra = '', crashCommand = 'echo c > /proc/sysrq-trigger'): string {
   return `
 case " $(cat /proc/cmdline) " in
 *" kdl.mode=inspect "*) KDL_MODE=inspect ;;
+*" kdl.mode=archive-cut "*) KDL_MODE=archive-cut ;;
 *) KDL_MODE=crash ;;
 esac
-if [ "$KDL_MODE" = inspect ]; then
+if [ "$KDL_MODE" = archive-cut ]; then
+  # The next boot's archiving, run in the foreground (the init script runs it in the
+  # background, silenced), held at the point named by kdl.pause= until the power is cut.
+  for a in $(cat /proc/cmdline); do case "$a" in kdl.pause=*) KDUMP_TEST_PAUSE=\${a#kdl.pause=} ;; esac; done
+  export KDUMP_TEST_PAUSE
+  ops-kdump archive
+  echo "KDL-ARCHIVE-ENDED"
+elif [ "$KDL_MODE" = inspect ]; then
   /etc/init.d/ops-kdump start; echo "KDL-LOAD-RC=$?"
   # The init script archives deferred dumps and records cut ones in the background: wait
   # for it (bounded).

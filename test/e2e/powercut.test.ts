@@ -2,7 +2,8 @@
  * Real power cuts while the capture kernel archives: QEMU is killed, so whatever the guest
  * had not written to its disk is lost, as on a device whose power goes. The runtime is held
  * at a named point (KDUMP_TEST_PAUSE) so that the cut lands there every time:
- * - after the tar.gz was written and synced, before it got its name;
+ * - after the tar.gz was written and synced, before it got its name (in the capture kernel,
+ *   and in the next boot's archiving);
  * - while the dump directory it was made from is being removed (the removal rotation uses).
  * After each, the next boot shows no archive complete that is not, loses no earlier
  * complete archive and leaves no leftover. The cut during the dump itself is in crash.test.ts.
@@ -25,12 +26,12 @@ failure_action reboot
 final_action reboot
 `;
 
-describe('real power cuts while the capture kernel archives (QEMU) @slow', function () {
+describe('real power cuts while archiving, in the capture kernel and at the next boot (QEMU) @slow', function () {
   this.timeout(20 * 60_000);
   let kernel: Kernel;
   let initramfs: Initramfs;
   const disk = path.join(e2eDir, 'powercut-disk.img');
-  const markers = [runMarker(), runMarker()];
+  const markers = [runMarker(), runMarker(), runMarker()];
   let first = '';
 
   /** Crashes with the capture run held at `point`, then cuts the power there. */
@@ -120,5 +121,37 @@ describe('real power cuts while the capture kernel archives (QEMU) @slow', funct
     expect(files.filter((e) => e.startsWith('kdump-')), 'no leftover').to.deep.equal([first, second!]);
     expect(fs.readFileSync(path.join(dir, first)).equals(before), 'the earlier archive, byte for byte').to.equal(true);
     expectWholeArchiveOf(dir, second!, markers[1], '2');
+  });
+
+  it("cut during the next boot's archiving (archive_stage boot), after the tar.gz is written: the boot after archives the dump; earlier archives intact", async () => {
+    const before = new Map(fs.readdirSync(path.join(e2eDir, 'powercut-2-core/core')).filter((e) => e.endsWith('.tar.gz'))
+      .map((e) => [e, fs.readFileSync(path.join(e2eDir, 'powercut-2-core/core', e))]));
+    expect(before.size, 'needs the archives of the previous tests').to.equal(2);
+    writeDiskFile(disk, '/etc/kdump.conf', CONF.replace('archive_stage capture', 'archive_stage boot'));
+    writeDiskFile(disk, '/scenario.sh', scenario(markers[2]));
+    const g = new Guest({ kernel, initramfs, disk, logFile: path.join(e2eDir, 'logs/powercut-3.log') });
+    try {
+      await g.waitFor(/KDL-CAPTURE-UP/, 300_000, 'capture kernel up');
+      await g.waitExit(300_000);
+    } finally {
+      await g.kill();
+    }
+    expect(g.output).to.match(/ops-kdump: archive deferred to the next boot/);
+    const cut = new Guest({
+      kernel, initramfs, disk, crashkernel: null, extraAppend: 'kdl.mode=archive-cut kdl.pause=archive-written',
+      logFile: path.join(e2eDir, 'logs/powercut-3-archive-cut.log'),
+    });
+    try {
+      await cut.waitFor(/ops-kdump: test hook: paused at archive-written/, 300_000, 'archive-written');
+    } finally {
+      await cut.kill();
+    }
+    const { list, files, dir } = await nextBoot('3');
+    expect(list.map((c) => c[1]), JSON.stringify(list)).to.deep.equal(['complete', 'complete', 'complete']);
+    const third = list[2][0];
+    expect(third).to.match(/^kdump-000003-\d{8}-\d{6}-[0-9a-f]+\.tar\.gz$/);
+    expect(files.filter((e) => e.startsWith('kdump-')), 'no leftover').to.deep.equal([...before.keys(), third].sort());
+    for (const [name, bytes] of before) expect(fs.readFileSync(path.join(dir, name)).equals(bytes), name).to.equal(true);
+    expectWholeArchiveOf(dir, third, markers[2], '3');
   });
 });
