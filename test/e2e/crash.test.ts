@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  buildInitramfs, e2eDir, ensureKernel, extractFromDisk, Guest, makeDisk, runMarker, scenario, sh, writeDiskFile,
+  buildInitramfs, crashToEnd, e2eDir, ensureKernel, extractFromDisk, Guest, makeDisk, runMarker, scenario, sh, writeDiskFile,
   type Initramfs, type Kernel,
 } from './harness.js';
 
@@ -156,13 +156,7 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
     // Only the dump path: every other key takes the runtime's default.
     writeDiskFile(disk, '/etc/kdump.conf', 'path /data/core\n');
     // No battery-backed clock: system and capture kernel read 1970 from the RTC.
-    const g = new Guest({ kernel, initramfs, disk, rtcBase: '1970-01-01T00:00:00', logFile: path.join(e2eDir, 'logs/crash-4-default.log') });
-    try {
-      await g.waitFor(/KDL-CAPTURE-UP/, 300_000, 'capture kernel up');
-      await g.waitExit(300_000);
-    } finally {
-      await g.kill();
-    }
+    const g = await crashToEnd({ kernel, initramfs, disk, rtcBase: '1970-01-01T00:00:00', logFile: path.join(e2eDir, 'logs/crash-4-default.log') });
     expect(g.output).to.match(/ops-kdump: archive deferred to the next boot/);
     expect(g.output).to.match(/ops-kdump: dump saved: kdump-000003-19700101-\d{6}-[0-9a-f]{8}\b/);
     expect(g.output).to.match(/ops-kdump: running final action: reboot/);
@@ -242,13 +236,7 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
   it("the seed's ELF line: an ELF vmcore of this crash, archived in the capture kernel; keep 2 removes the oldest crash, not the oldest date", async () => {
     expect(secondArchive, 'needs the 1970 archive of the third test').to.not.equal('');
     writeDiskFile(disk, '/etc/kdump.conf', 'path /data/core\ncore_collector makedumpfile -E -f --message-level 7 -d 31\narchive tar.gz\narchive_stage capture\nkeep 2\n');
-    const g = new Guest({ kernel, initramfs, disk, logFile: path.join(e2eDir, 'logs/crash-7-elf.log') });
-    try {
-      await g.waitFor(/KDL-CAPTURE-UP/, 300_000, 'capture kernel up');
-      await g.waitExit(300_000);
-    } finally {
-      await g.kill();
-    }
+    const g = await crashToEnd({ kernel, initramfs, disk, logFile: path.join(e2eDir, 'logs/crash-7-elf.log') });
     expect(g.output).to.match(/ops-kdump: running final action: reboot/);
     const out = path.join(e2eDir, 'crash-7-core');
     extractFromDisk(disk, '/core', out);

@@ -463,6 +463,21 @@ export class Guest {
   }
 }
 
+/**
+ * Boots, lets the scenario crash the system and the capture kernel run to its end (its final
+ * action ends QEMU), within bounded waits; returns the guest with its console output.
+ */
+export async function crashToEnd(opts: BootOptions, timeoutMs = 300_000): Promise<Guest> {
+  const g = new Guest(opts);
+  try {
+    await g.waitFor(/KDL-CAPTURE-UP/, timeoutMs, 'capture kernel up');
+    await g.waitExit(timeoutMs);
+  } finally {
+    await g.kill();
+  }
+  return g;
+}
+
 /** A unique marker for one test run, written to the crashed kernel's log. */
 export function runMarker(): string {
   return `KDL-MARK-${crypto.randomBytes(6).toString('hex')}`;

@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  buildInitramfs, e2eDir, ensureKernel, extractFromDisk, Guest, makeDisk, runMarker, scenario, sh, writeDiskFile,
+  buildInitramfs, crashToEnd, e2eDir, ensureKernel, extractFromDisk, Guest, makeDisk, runMarker, scenario, sh, writeDiskFile,
   type Initramfs, type Kernel,
 } from './harness.js';
 
@@ -129,13 +129,7 @@ describe('real power cuts while archiving, in the capture kernel and at the next
     expect(before.size, 'needs the archives of the previous tests').to.equal(2);
     writeDiskFile(disk, '/etc/kdump.conf', CONF.replace('archive_stage capture', 'archive_stage boot'));
     writeDiskFile(disk, '/scenario.sh', scenario(markers[2]));
-    const g = new Guest({ kernel, initramfs, disk, logFile: path.join(e2eDir, 'logs/powercut-3.log') });
-    try {
-      await g.waitFor(/KDL-CAPTURE-UP/, 300_000, 'capture kernel up');
-      await g.waitExit(300_000);
-    } finally {
-      await g.kill();
-    }
+    const g = await crashToEnd({ kernel, initramfs, disk, logFile: path.join(e2eDir, 'logs/powercut-3.log') });
     expect(g.output).to.match(/ops-kdump: archive deferred to the next boot/);
     const cut = new Guest({
       kernel, initramfs, disk, crashkernel: null, extraAppend: 'kdl.mode=archive-cut kdl.pause=archive-written',
