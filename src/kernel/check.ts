@@ -176,6 +176,7 @@ export function evaluate(input: EvaluateInput): Evaluation {
       }
     } else {
       const look = lookupSymbol(symbol, input.arch, input.version);
+      const absent = look.known ? undefined : archAbsence(symbol, input.arch, input.version);
       if (look.known && !look.exists) {
         invalid = true;
         const sev: Severity = e.value.kind === 'n' ? 'info' : look.byArch ? 'error' : 'warning';
@@ -184,9 +185,8 @@ export function evaluate(input: EvaluateInput): Evaluation {
           message: look.byArch ? look.note : `${look.note}; vendor kernels may have it backported (pass --kernel-source to check the real tree)`,
           fix: look.fix ?? 'remove the line', source: look.source,
         });
-      } else if (!look.known && archAbsence(symbol, input.arch, input.version)) {
+      } else if (absent) {
         invalid = true;
-        const absent = archAbsence(symbol, input.arch, input.version)!;
         out.push({
           class: 'invalid', check: 'invalid', severity: e.value.kind === 'n' ? 'info' : 'error', file: e.file, line: e.line, symbol, requested: asked,
           message: `${e.value.kind === 'n' ? 'harmless, it stays off: ' : ''}CONFIG_${symbol} is not defined by any Kconfig file of Linux ${input.version.major}.${input.version.minor} for ${input.arch} (only for ${absent.definedOn.join(', ')}), so Kconfig ignores the line`,
