@@ -29,6 +29,8 @@ const lazyTextLayout = {
         if (!re.test(contents)) throw new Error(`${args.path}: no \`import ${name} from '${pkg}'\` to make lazy; update scripts/bundle.mjs`);
         contents = contents.replace(re, `import ${name} from 'lazy:${pkg}';`);
       }
+      if (!assertImport.test(contents)) throw new Error(`${args.path}: no import of notStrictEqual and strictEqual from 'assert' to replace; update scripts/bundle.mjs`);
+      contents = contents.replace(assertImport, assertFunctions);
       return { contents, loader: 'js', resolveDir: path.dirname(args.path) };
     });
     b.onResolve({ filter: /^lazy:/ }, (args) => ({ path: args.path.slice('lazy:'.length), namespace: 'lazy', pluginData: { resolveDir: args.resolveDir } }));
@@ -40,6 +42,36 @@ const lazyTextLayout = {
     }));
   },
 };
+
+/**
+ * Two more edits of yargs, both of work our CLI never needs:
+ * - its platform shim imports Node's assert module (a few ms to load) for two equality checks
+ *   on yargs' own internal state; here they are two small functions that throw the same way;
+ * - the yargs() factory guesses a version by searching from the working directory upwards for
+ *   a package.json (a readdir of every directory on the way), though src/cli.ts then gives the
+ *   version itself. The guess is skipped.
+ * The build fails if either is no longer where this expects it.
+ */
+const yargsTrims = {
+  name: 'yargs-trims',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/ }, async (args) => {
+      const contents = await fs.promises.readFile(args.path, 'utf8');
+      const re = /^(\s*yargs\.help\(\);\n)\s*yargs\.version\(\);\n/m;
+      if (!re.test(contents)) throw new Error(`${args.path}: no \`yargs.version();\` after \`yargs.help();\` in the factory; update scripts/bundle.mjs`);
+      return { contents: contents.replace(re, '$1'), loader: 'js' };
+    });
+  },
+};
+const assertImport = /^import \{ notStrictEqual, strictEqual \} from 'assert';?$/m;
+const assertFunctions = [
+  'function strictEqual(actual, expected, message) {',
+  '  if (!Object.is(actual, expected)) throw new Error(message ?? `expected ${String(expected)}, got ${String(actual)}`);',
+  '}',
+  'function notStrictEqual(actual, expected, message) {',
+  '  if (Object.is(actual, expected)) throw new Error(message ?? `expected a value other than ${String(expected)}`);',
+  '}',
+].join('\n');
 
 /**
  * string-width builds an Intl.Segmenter and Unicode-property regular expressions at its top
@@ -100,12 +132,22 @@ await build({
   // graphemes (an Intl.Segmenter, tens of ms for a help page); yargs' own string-width 8 measures
   // the same widths and skips the segmenter for ASCII. One copy serves all three.
   alias: { 'string-width': 'string-width' },
-  plugins: [lazyTextLayout, lazyStringWidthTables, builtinDefaults],
+  plugins: [lazyTextLayout, lazyStringWidthTables, builtinDefaults, yargsTrims],
+  // Minified, a run reads, hashes and deserializes less (about a tenth of validate's start-up).
+  // The source map beside it maps stack traces back to src/ when KDUMP_LAYER_DEBUG is set.
+  minify: true,
+  sourcemap: 'linked',
+  sourcesContent: false,
+  // Non-ASCII characters are escaped (esbuild's default, checked below): the bin reads the
+  // bundle as Latin-1, which is quicker than decoding UTF-8.
+  charset: 'ascii',
   logLevel: 'warning',
 });
-// The bin runs cli.cjs inside a function wrapper: no hashbang line there.
+// The bin runs cli.cjs inside a function wrapper: no hashbang line there; the source map's
+// line numbers count from the line after it.
 const cliFile = path.join(out, 'cli.cjs');
-const cli = fs.readFileSync(cliFile, 'utf8').replace(/^#!.*\n/, '');
+const cli = fs.readFileSync(cliFile, 'utf8').replace(/^#!.*\n/, '\n');
+if (/[^\x00-\x7f]/.test(cli)) throw new Error(`${cliFile}: not ASCII; the bin reads it as Latin-1`);
 fs.writeFileSync(cliFile, cli);
 const buildId = crypto.createHash('sha256').update(cli).digest('hex').slice(0, 16);
 

@@ -119,4 +119,20 @@ describe('the code cache', () => {
     expect(r.code, r.stderr).to.equal(0);
     expect(fs.readdirSync(path.join(home, '.cache', 'kdump-layer')).filter((f) => f.endsWith('-machines.v8cache'))).to.have.length(1);
   });
+  it('with KDUMP_LAYER_DEBUG set, an internal error\'s stack names the source files and lines (through the bundle\'s source map)', () => {
+    // A write that fails with a plain Error (no errno code) is an internal error.
+    const preload = path.join(t.dir, 'fail-write.cjs');
+    fs.writeFileSync(preload, "process.stdout.write = () => { throw new Error('write failed on purpose'); };\n");
+    const args = ['-r', preload, cliPath, 'machines'];
+    const env = { ...process.env, NO_COLOR: '1', XDG_CACHE_HOME: cache };
+    const plain = spawnSync(process.execPath, args, { cwd: t.dir, encoding: 'utf8', env: { ...env, KDUMP_LAYER_DEBUG: '' } });
+    expect(plain.status).to.equal(70);
+    expect(plain.stderr).to.contain('kdump-layer: internal error: write failed on purpose');
+    expect(plain.stderr).to.not.match(/\n\s+at /);
+    const debug = spawnSync(process.execPath, args, { cwd: t.dir, encoding: 'utf8', env: { ...env, KDUMP_LAYER_DEBUG: '1' } });
+    expect(debug.status).to.equal(70);
+    expect(debug.stderr).to.contain('kdump-layer: internal error: write failed on purpose');
+    expect(debug.stderr).to.match(/\n\s+at .*src\/commands\/machines\.ts:\d+:\d+/);
+    expect(debug.stderr).to.not.match(/cli\.cjs:\d+/);
+  });
 });

@@ -11,11 +11,13 @@
 // it). V8 refuses data made by another V8 or other flags; a refused, damaged or missing file is
 // written again after the run. A cache that cannot be read or written only costs the time it
 // would have saved: it never changes the output or the exit status.
-import fs from 'node:fs';
-import path from 'node:path';
-import vm from 'node:vm';
-import { crc32 } from 'node:zlib';
-import { createRequire } from 'node:module';
+// require(), not import: the built file then uses the modules as they are, where an import
+// would copy every property of each into a new object first.
+import fs = require('node:fs');
+import path = require('node:path');
+import vm = require('node:vm');
+import zlib = require('node:zlib');
+import nodeModule = require('node:module');
 
 /** A hash of the bundle's text, set by scripts/bundle.mjs. */
 declare const KDUMP_LAYER_BUILD_ID: string;
@@ -37,7 +39,7 @@ function writeCache(dir: string, file: string, script: vm.Script): void {
   try {
     const data = script.createCachedData();
     const head = Buffer.alloc(4);
-    head.writeUInt32BE(crc32(data));
+    head.writeUInt32BE(zlib.crc32(data));
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     fs.writeFileSync(tmp, Buffer.concat([head, data]), { mode: 0o600 });
     fs.renameSync(tmp, file);
@@ -63,21 +65,34 @@ function writeCache(dir: string, file: string, script: vm.Script): void {
 }
 
 const bundle = path.join(__dirname, 'cli.cjs');
-const source = fs.readFileSync(bundle, 'utf8');
-const dir = cacheDir(process.env);
-const command = COMMANDS.has(process.argv[2]) ? process.argv[2] : 'cli';
-const file = dir && path.join(dir, `${KDUMP_LAYER_BUILD_ID}-node${process.version}-${process.arch}-${command}.v8cache`);
-let cachedData: Buffer | undefined;
-if (file) {
-  try {
-    const data = fs.readFileSync(file);
-    if (data.length > 4 && data.readUInt32BE(0) === crc32(data.subarray(4))) cachedData = data.subarray(4);
-  } catch {
-    // no cache yet
+
+/** Runs the bundle through the code cache. */
+function runCached(): void {
+  // The bundle is ASCII (the build checks it): Latin-1 reads it as it is, quicker than UTF-8.
+  const source = fs.readFileSync(bundle, 'latin1');
+  const dir = cacheDir(process.env);
+  const command = COMMANDS.has(process.argv[2]) ? process.argv[2] : 'cli';
+  const file = dir && path.join(dir, `${KDUMP_LAYER_BUILD_ID}-node${process.version}-${process.arch}-${command}.v8cache`);
+  let cachedData: Buffer | undefined;
+  if (file) {
+    try {
+      const data = fs.readFileSync(file);
+      if (data.length > 4 && data.readUInt32BE(0) === zlib.crc32(data.subarray(4))) cachedData = data.subarray(4);
+    } catch {
+      // no cache yet
+    }
   }
+  // Node's own CommonJS wrapper, so the bundle runs exactly as if require()d.
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: bundle, cachedData });
+  if (dir && file && (!cachedData || script.cachedDataRejected)) process.once('exit', () => writeCache(dir, file, script));
+  const bundleModule = { exports: {} };
+  (script.runInThisContext() as (...args: unknown[]) => void).call(bundleModule.exports, bundleModule.exports, nodeModule.createRequire(bundle), bundleModule, bundle, __dirname);
 }
-// Node's own CommonJS wrapper, so the bundle runs exactly as if require()d.
-const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: bundle, cachedData });
-if (dir && file && (!cachedData || script.cachedDataRejected)) process.once('exit', () => writeCache(dir, file, script));
-const bundleModule = { exports: {} };
-(script.runInThisContext() as (...args: unknown[]) => void).call(bundleModule.exports, bundleModule.exports, createRequire(bundle), bundleModule, bundle, __dirname);
+
+if (process.env.KDUMP_LAYER_DEBUG) {
+  // Stack traces through the source map (cli.cjs.map), so they name src/ files and lines.
+  process.setSourceMapsEnabled(true);
+  require(bundle);
+} else {
+  runCached();
+}
