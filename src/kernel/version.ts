@@ -51,9 +51,14 @@ export function describeRange(range: VersionRange | undefined): string {
   return `< ${range.until}`;
 }
 
+/** The rule data's versions, each read once (rules are checked against many symbols). */
+const ruleVersions = new Map<string, SemVer>();
 function coerceStrict(s: string): SemVer {
-  const v = coerce(s);
+  let v = ruleVersions.get(s);
+  if (v) return v;
+  v = coerce(s) ?? undefined;
   if (!v) throw new Error(`rule data holds a bad version: ${s}`);
+  ruleVersions.set(s, v);
   return v;
 }
 

@@ -17,7 +17,7 @@ import { UserError } from '../errors.js';
 import { unifiedDiff } from './diff.js';
 import type { PlannedFile } from './plan.js';
 import { acquireLock, hasDeadLock, sleepSync, waitForUnlocked } from './lock.js';
-import { LOCK_NAME, TXN_NAME, checkNameLengths, ensureDirs, inspect, isPlainRelPath, isReserved, readNoFollow, symlinkError } from './safepath.js';
+import { LOCK_NAME, TXN_NAME, checkNameLengths, ensureDirs, inspect, isPlainRelPath, isReserved, readNoFollow, readNoFollowWithMode, symlinkError } from './safepath.js';
 import { fsyncPath } from './write-atomic.js';
 
 /** Where generate records what it wrote, so it can tell its files from the user's. */
@@ -186,13 +186,13 @@ export function planApply(outDir: string, files: PlannedFile[], regenerate: stri
   const actions: Action[] = [];
   const conflicts: Conflict[] = [];
   for (const file of files) {
-    const current = readNoFollow(outDir, file.path);
-    if (current === null) {
+    const found = readNoFollowWithMode(outDir, file.path);
+    if (found === null) {
       actions.push({ kind: 'create', file });
       continue;
     }
+    const { data: current, mode } = found;
     if (current.equals(Buffer.from(file.content))) {
-      const mode = fs.lstatSync(path.join(outDir, file.path)).mode & 0o777;
       actions.push(mode === file.mode ? { kind: 'unchanged', file } : { kind: 'mode', file, from: mode });
       continue;
     }

@@ -148,16 +148,17 @@ export function symlinkError(outDir: string, rel: string): UserError {
  */
 export function inspect(outDir: string, rel: string): 'missing' | 'file' {
   const parts = rel.split('/');
-  let cur = outDir;
+  // rel is a plain relative path (no '.', '..' or empty parts): joining by hand is path.join.
+  let cur = outDir.endsWith('/') ? outDir.slice(0, -1) : outDir;
+  const shown = (i: number) => parts.slice(0, i + 1).join('/');
   for (let i = 0; i < parts.length; i++) {
-    cur = path.join(cur, parts[i]);
-    const shown = parts.slice(0, i + 1).join('/');
+    cur = `${cur}/${parts[i]}`;
     const st = lstatOrNull(cur);
     if (st === null) return 'missing';
-    if (st.isSymbolicLink()) throw symlinkError(outDir, shown);
+    if (st.isSymbolicLink()) throw symlinkError(outDir, shown(i));
     const last = i === parts.length - 1;
     if (!last && !st.isDirectory()) {
-      throw new UserError(`${shown} is a file where generate needs a directory (for ${rel})`, { where: outDir, hint: 'move it away; nothing was written' });
+      throw new UserError(`${shown(i)} is a file where generate needs a directory (for ${rel})`, { where: outDir, hint: 'move it away; nothing was written' });
     }
     if (last && st.isDirectory()) {
       throw new UserError(`a directory is in the way of a generated file: ${rel}`, { where: outDir, hint: 'move it away; nothing was written' });
@@ -171,6 +172,11 @@ export function inspect(outDir: string, rel: string): 'missing' | 'file' {
 
 /** Reads outDir/rel (after inspect), not following a link that appeared since: null when absent. */
 export function readNoFollow(outDir: string, rel: string): Buffer | null {
+  return readNoFollowWithMode(outDir, rel)?.data ?? null;
+}
+
+/** readNoFollow, with the permission bits of the file read. */
+export function readNoFollowWithMode(outDir: string, rel: string): { data: Buffer; mode: number } | null {
   if (inspect(outDir, rel) === 'missing') return null;
   let fd: number;
   try {
@@ -182,8 +188,9 @@ export function readNoFollow(outDir: string, rel: string): Buffer | null {
     throw err;
   }
   try {
-    if (!fs.fstatSync(fd).isFile()) throw new UserError(`${rel} is not a regular file`, { where: outDir, hint: 'move it away; nothing was written' });
-    return fs.readFileSync(fd);
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new UserError(`${rel} is not a regular file`, { where: outDir, hint: 'move it away; nothing was written' });
+    return { data: fs.readFileSync(fd), mode: st.mode & 0o777 };
   } finally {
     fs.closeSync(fd);
   }
