@@ -21,7 +21,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { debianAmd64Config, kconfigCache, linuxSource61 } from '../test/validate/helpers.js';
-import { arm64ConfigFragments, flaggedLines, kernelCorpus, kernelFlow, linesKernelDrops, linuxSource612 } from '../test/validate/kernel-corpus.js';
+import { arm64ConfigFragments, flaggedLines, kernelCorpus, kernelFlowRun, linesKernelDrops, linuxSource612 } from '../test/validate/kernel-corpus.js';
 import type { KernelArch } from '../src/kernel/arch.js';
 import { runValidate } from '../src/kernel/validate.js';
 import { KBUILD_ARCH, kernelTreeVersion } from '../src/kernel/kconfig.js';
@@ -90,7 +90,8 @@ for (const [series, tree] of trees) for (const arch of ['x86_64', 'arm64'] as Ke
     let unchecked = 0;
     let cleanLosing = 0;
     for (const f of fragments) {
-      const truth = linesKernelDrops(fs.readFileSync(f.file, 'utf8'), kernelFlow(tree, arch, f.file));
+      const flow = kernelFlowRun(tree, arch, f.file);
+      const truth = linesKernelDrops(fs.readFileSync(f.file, 'utf8'), flow.config, flow.unread);
       const report = mode === '--kernel-source'
         ? await runValidate({ files: [f.file], arch, kernelSource: tree, cacheDir: kconfigCache })
         : await runValidate({ files: [f.file], arch, kernelVersion: version });

@@ -113,11 +113,22 @@ const flowCache = path.join(cacheDir, 'kernel-flow');
  * under .cache/kernel-flow by tree, arch and fragment text. Returns the final .config's text.
  */
 export function kernelFlow(tree: string, arch: KernelArch, fragment: string): string {
+  return kernelFlowRun(tree, arch, fragment).config;
+}
+
+/**
+ * kernelFlow, and the lines conf said it did not read at all ("unexpected data: <line>", the
+ * line's text without its line break), from `make olddefconfig`'s own warnings.
+ */
+export function kernelFlowRun(tree: string, arch: KernelArch, fragment: string): { config: string; unread: string[] } {
   const kb = KBUILD_ARCH[arch];
   const text = fs.readFileSync(fragment);
   const key = crypto.createHash('sha256').update(`${kernelReleaseVersion(tree)}\0${path.resolve(tree)}\0${kb.arch}\0${kb.defconfig}\0`).update(text).digest('hex').slice(0, 20);
   const cached = path.join(flowCache, `${key}.config`);
-  if (fs.existsSync(cached)) return fs.readFileSync(cached, 'utf8');
+  const cachedUnread = path.join(flowCache, `${key}.unread.json`);
+  if (fs.existsSync(cached) && fs.existsSync(cachedUnread)) {
+    return { config: fs.readFileSync(cached, 'utf8'), unread: JSON.parse(fs.readFileSync(cachedUnread, 'utf8')) as string[] };
+  }
   const out = path.join(flowCache, `o-${crypto.createHash('sha256').update(`${path.resolve(tree)}\0${kb.arch}\0${kernelReleaseVersion(tree)}`).digest('hex').slice(0, 12)}`);
   const base = path.join(out, 'defconfig.config');
   if (!fs.existsSync(base)) {
@@ -135,20 +146,26 @@ export function kernelFlow(tree: string, arch: KernelArch, fragment: string): st
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
-  sh('make', ['-s', '-C', tree, `O=${out}`, `ARCH=${kb.arch}`, 'olddefconfig']);
+  const said = sh('make', ['-s', '-C', tree, `O=${out}`, `ARCH=${kb.arch}`, 'olddefconfig']);
+  const unread = [...said.matchAll(/^\S*\.config:\d+:warning: unexpected data: (.*)$/gm)].map((m) => m[1]);
   const result = fs.readFileSync(path.join(out, '.config'), 'utf8');
+  fs.writeFileSync(`${cachedUnread}.tmp`, JSON.stringify(unread));
+  fs.renameSync(`${cachedUnread}.tmp`, cachedUnread);
   fs.writeFileSync(`${cached}.tmp`, result);
   fs.renameSync(`${cached}.tmp`, cached);
-  return result;
+  return { config: result, unread };
 }
 
 /**
  * Ground truth for one fragment, independent of the tool's reader: every line that asks for a
  * value (`CONFIG_X=…`, possibly several on one line, or `# CONFIG_X is not set`) and whether the
  * kernel's final .config has what the line plainly means (yes/Y/true → y, no/off → n,
- * module → m, quotes and a trailing `# comment` stripped, numbers compared as numbers).
+ * module → m, quotes and a trailing `# comment` stripped, numbers compared as numbers). A line
+ * conf says it did not read at all (`unread`, its "unexpected data" warnings) is dropped too,
+ * even where the value it asks for holds anyway, from the base config.
  */
-export function linesKernelDrops(fragmentText: string, finalConfig: string): { asks: Map<number, string[]>; dropped: Set<number> } {
+export function linesKernelDrops(fragmentText: string, finalConfig: string, unread: string[] = []): { asks: Map<number, string[]>; dropped: Set<number> } {
+  const notRead = new Set(unread);
   const final = new Map<string, string>();
   for (const l of finalConfig.split('\n')) {
     const m = /^CONFIG_(\w+)=(.*)$/.exec(l);
@@ -156,7 +173,8 @@ export function linesKernelDrops(fragmentText: string, finalConfig: string): { a
   }
   const asks = new Map<number, string[]>();
   const dropped = new Set<number>();
-  fragmentText.replace(/^\uFEFF/, '').split('\n').forEach((raw, i) => {
+  fragmentText.split('\n').forEach((asWritten, i) => {
+    const raw = i === 0 ? asWritten.replace(/^\uFEFF/, '') : asWritten;
     const line = raw.replace(/\r$/, '');
     const wants: [string, string][] = [];
     const off = /^#\s*CONFIG_(\w+)\s+is\s+not\s+set/i.exec(line);
@@ -167,7 +185,7 @@ export function linesKernelDrops(fragmentText: string, finalConfig: string): { a
     }
     if (wants.length === 0) return;
     asks.set(i + 1, wants.map(([s]) => s));
-    if (wants.some(([s, v]) => !sameMeaning(v, final.get(s)))) dropped.add(i + 1);
+    if (notRead.has(asWritten.replace(/\r$/, '')) || wants.some(([s, v]) => !sameMeaning(v, final.get(s)))) dropped.add(i + 1);
   });
   return { asks, dropped };
 }
