@@ -757,9 +757,12 @@ export function kernelReleaseVersion(root: string): string {
   return `${base}${extra}`;
 }
 
+/** Where conf looks for auto.conf, relative to its working directory (its default). */
+const AUTOCONF = 'include/config/auto.conf';
+
 /** conf, run on a config file in a directory outside the tree; resolves with its output. */
 export function runConf(treeAbs: string, arch: KernelArch, conf: string, work: string, args: string[]): Promise<string> {
-  const env = { ...process.env, ...confEnv(treeAbs, arch, kernelReleaseVersion(treeAbs)), KCONFIG_CONFIG: '.config' };
+  const env = { ...process.env, ...confEnv(treeAbs, arch, kernelReleaseVersion(treeAbs)), KCONFIG_CONFIG: '.config', KCONFIG_AUTOCONFIG: AUTOCONF };
   return new Promise<string>((resolve, reject) => {
     const child = spawn(conf, args, { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -792,6 +795,11 @@ export async function resolveWithKernel(opts: ResolveOptions): Promise<Resolved>
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kdump-layer-kconfig-'));
   try {
     fs.writeFileSync(path.join(work, '.config'), mergeConfig(base.text, opts.fragments));
+    // After writing .config, conf writes auto.conf, autoconf.h and one file per symbol under
+    // include/config (some 1 600) for the build, unless auto.conf exists already (as it does in
+    // a reused O= directory). Nothing here reads them: an empty auto.conf saves writing them.
+    fs.mkdirSync(path.join(work, 'include/config'), { recursive: true });
+    fs.writeFileSync(path.join(work, AUTOCONF), '');
     const output = await runConf(treeAbs, opts.arch, built.conf, work, ['-s', '--olddefconfig', 'Kconfig']);
     const text = fs.readFileSync(path.join(work, '.config'), 'utf8');
     return {
