@@ -70,7 +70,13 @@ const floor = samples.get(cases[0][0])!;
 const floorCpu = median(floor.map((s) => s.cpu));
 const floorWall = median(floor.map((s) => s.wall));
 console.log(`kdump-layer start-up benchmark (dist/bin, warm code cache): median of ${runs} interleaved runs, ${os.cpus().length} CPUs, load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after, node ${process.version}`);
-console.log(`${'case'.padEnd(48)} ${'wall ms'.padStart(8)} ${'x'.padStart(5)} ${'cpu ms'.padStart(7)} ${'x'.padStart(5)} ${'peak RSS'.padStart(9)}  target`);
+// Each round's own CPU ratio (the case's run over the node -e 0 run of the same round): their
+// middle half shows how far one round's figure moves on this machine.
+const quartiles = (xs: number[]) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return [v[Math.floor((v.length - 1) / 4)], v[Math.ceil((3 * (v.length - 1)) / 4)]];
+};
+console.log(`${'case'.padEnd(48)} ${'wall ms'.padStart(8)} ${'x'.padStart(5)} ${'cpu ms'.padStart(7)} ${'x'.padStart(5)} ${'x per round (middle half)'.padStart(26)} ${'peak RSS'.padStart(9)}  target`);
 for (const [name] of cases) {
   const s = samples.get(name)!;
   const cpu = median(s.map((x) => x.cpu));
@@ -79,5 +85,6 @@ for (const [name] of cases) {
   const targets: string[] = [];
   if (name !== cases[0][0] && !name.startsWith(' ')) targets.push(`cpu <= 1.5x: ${cpu / floorCpu <= 1.5 ? 'met' : 'NOT met'}`);
   if (name.startsWith('validate')) targets.push(`RSS <= 80 MB: ${rss <= 80 ? 'met' : 'NOT met'}`);
-  console.log(`${name.padEnd(48)} ${wall.toFixed(0).padStart(8)} ${(wall / floorWall).toFixed(2).padStart(5)} ${cpu.toFixed(0).padStart(7)} ${(cpu / floorCpu).toFixed(2).padStart(5)} ${`${rss.toFixed(0)} MB`.padStart(9)}  ${targets.join(', ')}`);
+  const [q1, q3] = quartiles(s.map((x, i) => x.cpu / floor[i].cpu));
+  console.log(`${name.padEnd(48)} ${wall.toFixed(0).padStart(8)} ${(wall / floorWall).toFixed(2).padStart(5)} ${cpu.toFixed(0).padStart(7)} ${(cpu / floorCpu).toFixed(2).padStart(5)} ${`${q1.toFixed(2)}–${q3.toFixed(2)}`.padStart(26)} ${`${rss.toFixed(0)} MB`.padStart(9)}  ${targets.join(', ')}`);
 }
