@@ -72,8 +72,6 @@ export interface ParsedFragment {
 }
 
 const SYMBOL = /^[A-Za-z0-9_]+$/;
-/** What `.` in a regular expression does not match. */
-const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
 
 export function formatValue(value: KconfigValue): string {
   switch (value.kind) {
@@ -219,15 +217,6 @@ export function parseFragment(text: string, file: string, version?: { major: num
         }
         if (/^# Automatically generated file; DO NOT EDIT/.test(raw)) fullConfig = true;
       }
-      // Most lines of a full .config: the exact form, read without a regular expression's match.
-      if (raw.startsWith('# CONFIG_') && raw.endsWith(' is not set')) {
-        const symbol = raw.slice(9, raw.length - 11);
-        if (SYMBOL.test(symbol)) {
-          entries.push({ symbol, value: { kind: 'n' }, comment: pendingComment, file, line: lineNo, raw });
-          pendingComment = undefined;
-          continue;
-        }
-      }
       let m = /^# CONFIG_([A-Za-z0-9_]+) is not set(.*)$/.exec(raw);
       if (m) {
         if (m[2] !== '') {
@@ -276,17 +265,8 @@ export function parseFragment(text: string, file: string, version?: { major: num
 
     const comment = pendingComment;
     pendingComment = undefined;
-    // CONFIG_<NAME>=<value>: found by hand for the common case (a name, '=', a value without a
-    // line terminator), else by the regular expression, which also leads to the diagnoses below.
-    const eq = raw.startsWith('CONFIG_') ? raw.indexOf('=') : -1;
-    let symbol = eq > 7 ? raw.slice(7, eq) : '';
-    let rawValue = eq > 7 ? raw.slice(eq + 1) : '';
-    if (!(eq > 7 && SYMBOL.test(symbol) && !LINE_TERMINATOR.test(rawValue))) {
-      const m = /^CONFIG_([A-Za-z0-9_]+)=(.*)$/.exec(raw);
-      symbol = m?.[1] ?? '';
-      rawValue = m?.[2] ?? '';
-    }
-    if (symbol === '') {
+    const m = /^CONFIG_([A-Za-z0-9_]+)=(.*)$/.exec(raw);
+    if (!m) {
       let s = /^CONFIG_([A-Za-z0-9_]+)(\s+)=\s*(.*)$/.exec(raw);
       if (s) {
         problem('error', 'whitespace',
@@ -318,12 +298,13 @@ export function parseFragment(text: string, file: string, version?: { major: num
         'fix or remove the line; start comments with #');
       continue;
     }
-    const parsed = parseValue(rawValue);
+    const symbol = m[1];
+    const parsed = parseValue(m[2]);
     if ('problem' in parsed && parsed.problem) {
       problem(parsed.severity, parsed.code, parsed.problem.replace(/\$NAME/g, symbol), parsed.fix.replace(/\$NAME/g, symbol), symbol);
     }
     if (parsed.value) {
-      entries.push({ symbol, value: parsed.value, comment, file, line: lineNo, raw, rawValue });
+      entries.push({ symbol, value: parsed.value, comment, file, line: lineNo, raw, rawValue: m[2] });
     }
   }
   return { file, entries, problems, header, fullConfig };
