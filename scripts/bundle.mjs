@@ -29,6 +29,7 @@ const lazyTextLayout = {
         if (!re.test(contents)) throw new Error(`${args.path}: no \`import ${name} from '${pkg}'\` to make lazy; update scripts/bundle.mjs`);
         contents = contents.replace(re, `import ${name} from 'lazy:${pkg}';`);
       }
+      // yargsTrims' edit of this same file (esbuild runs one loader per file).
       if (!assertImport.test(contents)) throw new Error(`${args.path}: no import of notStrictEqual and strictEqual from 'assert' to replace; update scripts/bundle.mjs`);
       contents = contents.replace(assertImport, assertFunctions);
       return { contents, loader: 'js', resolveDir: path.dirname(args.path) };
@@ -50,7 +51,8 @@ const lazyTextLayout = {
  * - the yargs() factory guesses a version by searching from the working directory upwards for
  *   a package.json (a readdir of every directory on the way), though src/cli.ts then gives the
  *   version itself. The guess is skipped.
- * The build fails if either is no longer where this expects it.
+ * The build fails if either is no longer where this expects it. The shim is loaded by
+ * lazyTextLayout above, which applies the assert edit too (esbuild runs one loader per file).
  */
 const yargsTrims = {
   name: 'yargs-trims',

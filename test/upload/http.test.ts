@@ -7,9 +7,9 @@ import { tempDir } from '../helpers/cli.js';
 import { createNginx, type Nginx } from '../helpers/nginx.js';
 import { freePort, sh } from '../helpers/sshd.js';
 import { OPS_KDUMP, SHELLS } from '../runtime/shell.js';
+import { addArchive, listRows, makeDevice, origin, run, runAsync, sha256, type Device } from './device.js';
 
 const INIT_SCRIPT = path.join(path.dirname(OPS_KDUMP), 'sysvinit/ops-kdump');
-import { addArchive, listRows, makeDevice, origin, run, runAsync, sha256, type Device } from './device.js';
 
 const DASH = SHELLS.find((s) => s.name === 'dash')!.argv;
 

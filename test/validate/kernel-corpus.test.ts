@@ -11,7 +11,7 @@ import type { ValidateReport } from '../../src/report/types.js';
 
 const TREES: [string, () => string][] = [['6.1', linuxSource61], ['6.12', linuxSource612]];
 // x86_64 on both trees; arm64 on 6.1, with samples of two real arm64 configs added to the corpus.
-const RUNS: [string, () => string, KernelArch][] = [...TREES.map(([s, t]) => [s, t, 'x86_64'] as [string, () => string, KernelArch]), ['6.1', linuxSource61, 'arm64']];
+const RUNS: [string, () => string, KernelArch][] = [['6.1', linuxSource61, 'x86_64'], ['6.12', linuxSource612, 'x86_64'], ['6.1', linuxSource61, 'arm64']];
 
 for (const [series, treeOf, arch] of RUNS) {
   describe(`tree mode is the kernel: Debian's linux-source-${series}, ${arch}, the whole fragment corpus${arch === 'arm64' ? ' and arm64 config samples' : ''} @slow`, function () {
@@ -31,11 +31,10 @@ for (const [series, treeOf, arch] of RUNS) {
         const differ: string[] = [];
         for (const f of corpus) {
           const flow = kernelFlowRun(tree, arch, f.file);
-          const theirs = flow.config;
           kernel.set(f.name, flow);
           const out = path.join(dir, 'resolved.config');
           reports.set(f.name, await runValidate({ files: [f.file], arch, kernelSource: tree, writeConfig: out, cacheDir: kconfigCache }));
-          if (fs.readFileSync(out, 'utf8') !== theirs) differ.push(f.name);
+          if (fs.readFileSync(out, 'utf8') !== flow.config) differ.push(f.name);
         }
         expect(differ).to.deep.equal([]);
         expect([...kernel.values()].every((t) => t.config.split('\n').length > 3000)).to.equal(true);
