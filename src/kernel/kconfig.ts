@@ -16,6 +16,7 @@ import { formatValue, parseFragment, type KconfigValue, type ParsedFragment } fr
 import type { KernelKnowledge } from './check.js';
 import type { SymbolType } from './rules.js';
 import { UserError } from '../errors.js';
+import { probeCache, type ProbeCache } from './probe-cache.js';
 
 /** The kernel's ARCH= and SRCARCH for each arch, and the defconfig `make defconfig` would pick. */
 export const KBUILD_ARCH: Record<KernelArch, { arch: string; srcarch: string; defconfig: string }> = {
@@ -632,6 +633,8 @@ function checkRun(cmd: string, args: string[], what: string, error: Error | unde
 }
 
 export interface BuiltKconfig {
+  /** The output directory conf was built in (one per tree and arch). */
+  objDir: string;
   /** The tree's scripts/kconfig/conf, built outside the tree. */
   conf: string;
   /** The full .config `make <arch defconfig>` wrote: the base the kernel flow merges into. */
@@ -645,39 +648,41 @@ export interface BuiltKconfig {
  */
 export function buildConf(treeAbs: string, arch: KernelArch, cacheDir?: string): BuiltKconfig {
   const { objDir, conf, defconfig, make } = confPaths(treeAbs, arch, cacheDir);
-  if (fs.existsSync(conf) && fs.existsSync(defconfig)) return { conf, defconfig };
+  if (fs.existsSync(conf) && fs.existsSync(defconfig)) return { objDir, conf, defconfig };
   fs.mkdirSync(objDir, { recursive: true });
   withLock(path.join(objDir, '.lock'), () => {
     if (fs.existsSync(conf) && fs.existsSync(defconfig)) return;
-    runSync('make', make.args, make.what);
+    const probes = toolchain(objDir).probes;
+    runSync('make', [...make.args, `CC=${probes.cc}`], make.what, { env: probes.env });
     keepDefconfig(objDir, defconfig);
   });
-  return { conf, defconfig };
+  return { objDir, conf, defconfig };
 }
 
 /** conf and the defconfig's .config when a run has built them for this tree and arch. */
 export function builtConf(treeAbs: string, arch: KernelArch, cacheDir?: string): BuiltKconfig | undefined {
-  const { conf, defconfig } = confPaths(treeAbs, arch, cacheDir);
-  return fs.existsSync(conf) && fs.existsSync(defconfig) ? { conf, defconfig } : undefined;
+  const { objDir, conf, defconfig } = confPaths(treeAbs, arch, cacheDir);
+  return fs.existsSync(conf) && fs.existsSync(defconfig) ? { objDir, conf, defconfig } : undefined;
 }
 
 /** buildConf without blocking: the caller reads the Kconfig files while make builds conf. */
 export async function buildConfAsync(treeAbs: string, arch: KernelArch, cacheDir?: string): Promise<BuiltKconfig> {
   const { objDir, conf, defconfig, make } = confPaths(treeAbs, arch, cacheDir);
-  if (fs.existsSync(conf) && fs.existsSync(defconfig)) return { conf, defconfig };
+  if (fs.existsSync(conf) && fs.existsSync(defconfig)) return { objDir, conf, defconfig };
   fs.mkdirSync(objDir, { recursive: true });
   const lockDir = path.join(objDir, '.lock');
   // Uncontended, make starts before this function first yields, so the caller's work overlaps it.
   if (!tryLock(lockDir, Date.now() + LOCK_STALE_MS)) await lockAsync(lockDir);
   try {
     if (!(fs.existsSync(conf) && fs.existsSync(defconfig))) {
-      await runAsync('make', make.args, make.what);
+      const probes = toolchain(objDir).probes;
+      await runAsync('make', [...make.args, `CC=${probes.cc}`], make.what, probes.env);
       keepDefconfig(objDir, defconfig);
     }
   } finally {
     fs.rmSync(lockDir, { recursive: true, force: true });
   }
-  return { conf, defconfig };
+  return { objDir, conf, defconfig };
 }
 
 function confPaths(treeAbs: string, arch: KernelArch, cacheDir?: string) {
@@ -696,9 +701,9 @@ function keepDefconfig(objDir: string, defconfig: string): void {
   fs.renameSync(tmp, defconfig);
 }
 
-function runAsync(cmd: string, args: string[], what: string): Promise<void> {
+function runAsync(cmd: string, args: string[], what: string, env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -720,18 +725,32 @@ function runAsync(cmd: string, args: string[], what: string): Promise<void> {
   });
 }
 
-/** The environment the kernel's top Makefile gives conf; Kconfig files read these as $(VAR). */
-export function confEnv(treeAbs: string, arch: KernelArch, version: string): NodeJS.ProcessEnv {
-  const kb = KBUILD_ARCH[arch];
+/**
+ * The C compiler the kernel's Makefile would use ($CROSS_COMPILE gcc unless $CC names one), its
+ * first --version line (CC_VERSION_TEXT), and the remembered Kconfig probes for it in objDir.
+ */
+function toolchain(objDir: string): { cross: string; cc: string; versionText: string; probes: ProbeCache } {
   const cross = process.env.CROSS_COMPILE ?? '';
   const cc = process.env.CC ?? `${cross}gcc`;
-  const ccVersion = spawnSync(cc.split(' ')[0], [...cc.split(' ').slice(1), '--version'], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
-  const ccVersionText = (ccVersion.stdout ?? '').split('\n')[0] ?? '';
+  const words = cc.split(' ');
+  const ccVersion = spawnSync(words[0], [...words.slice(1), '--version'], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+  const versionText = (ccVersion.stdout ?? '').split('\n')[0] ?? '';
+  return { cross, cc, versionText, probes: probeCache(objDir, cc, versionText) };
+}
+
+/**
+ * The environment the kernel's top Makefile gives conf; Kconfig files read these as $(VAR).
+ * $(CC) is the probe wrapper (see probe-cache.ts), which runs the compiler itself.
+ */
+export function confEnv(treeAbs: string, arch: KernelArch, version: string, objDir: string): NodeJS.ProcessEnv {
+  const kb = KBUILD_ARCH[arch];
+  const { cross, versionText, probes } = toolchain(objDir);
   const env: NodeJS.ProcessEnv = {
     srctree: treeAbs, objtree: '.', ARCH: kb.arch, SRCARCH: kb.srcarch, HEADER_ARCH: kb.srcarch, KERNELVERSION: version,
-    CC: cc, LD: process.env.LD ?? `${cross}ld`, NM: `${cross}nm`, OBJCOPY: `${cross}objcopy`, HOSTCC: 'gcc', HOSTCXX: 'g++',
-    CC_VERSION_TEXT: ccVersionText, CLANG_FLAGS: '', USERCFLAGS: '', USERLDFLAGS: '',
+    CC: probes.cc, LD: process.env.LD ?? `${cross}ld`, NM: `${cross}nm`, OBJCOPY: `${cross}objcopy`, HOSTCC: 'gcc', HOSTCXX: 'g++',
+    CC_VERSION_TEXT: versionText, CLANG_FLAGS: '', USERCFLAGS: '', USERLDFLAGS: '',
     RUSTC: 'rustc', BINDGEN: 'bindgen', PAHOLE: 'pahole', CROSS_COMPILE: cross, CROSS_COMPILE_COMPAT: '',
+    ...probes.env,
   };
   return env;
 }
@@ -761,8 +780,9 @@ export function kernelReleaseVersion(root: string): string {
 const AUTOCONF = 'include/config/auto.conf';
 
 /** conf, run on a config file in a directory outside the tree; resolves with its output. */
-export function runConf(treeAbs: string, arch: KernelArch, conf: string, work: string, args: string[]): Promise<string> {
-  const env = { ...process.env, ...confEnv(treeAbs, arch, kernelReleaseVersion(treeAbs)), KCONFIG_CONFIG: '.config', KCONFIG_AUTOCONFIG: AUTOCONF };
+export function runConf(treeAbs: string, arch: KernelArch, built: BuiltKconfig, work: string, args: string[]): Promise<string> {
+  const conf = built.conf;
+  const env = { ...process.env, ...confEnv(treeAbs, arch, kernelReleaseVersion(treeAbs), built.objDir), KCONFIG_CONFIG: '.config', KCONFIG_AUTOCONFIG: AUTOCONF };
   return new Promise<string>((resolve, reject) => {
     const child = spawn(conf, args, { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -800,7 +820,7 @@ export async function resolveWithKernel(opts: ResolveOptions): Promise<Resolved>
     // a reused O= directory). Nothing here reads them: an empty auto.conf saves writing them.
     fs.mkdirSync(path.join(work, 'include/config'), { recursive: true });
     fs.writeFileSync(path.join(work, AUTOCONF), '');
-    const output = await runConf(treeAbs, opts.arch, built.conf, work, ['-s', '--olddefconfig', 'Kconfig']);
+    const output = await runConf(treeAbs, opts.arch, built, work, ['-s', '--olddefconfig', 'Kconfig']);
     const text = fs.readFileSync(path.join(work, '.config'), 'utf8');
     return {
       config: parseFragment(text, `.config (olddefconfig, ${opts.arch})`),
