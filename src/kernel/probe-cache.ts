@@ -73,19 +73,19 @@ for a in "$@"; do
 done
 key=$(printf '%s\\nLC_ALL=%s LC_MESSAGES=%s LANG=%s LANGUAGE=%s\\n%s' "$key" "\${LC_ALL-}" "\${LC_MESSAGES-}" "\${LANG-}" "\${LANGUAGE-}" "$input" | sha256sum)
 key=$dir/\${key%% *}
-if [ ! -f "$key.r" ]; then
-  tmp=$dir/.new.$$
+if [ ! -f "$key.r" ] && (set -C; : > "$key.w") 2> /dev/null; then
+  # This run asks (the .w file, made only if absent, says so): the answer goes in place,
+  # the exit code last, so whoever finds the exit code finds the output complete.
   # shellcheck disable=SC2086
-  printf '%s' "$input" | $cc "$@" > "$tmp.o" 2> "$tmp.e"
-  echo "$?" > "$tmp.r"
-  # The exit code last: whoever sees it finds the output in place.
-  mv -f "$tmp.o" "$key.o" && mv -f "$tmp.e" "$key.e" && mv -f "$tmp.r" "$key.r"
+  printf '%s' "$input" | $cc "$@" >| "$key.o" 2>| "$key.e"
+  echo "$?" >| "$key.r"
 fi
 rc=''
-read -r rc < "$key.r"
+if [ -f "$key.r" ]; then read -r rc < "$key.r"; fi
 case $rc in
   '' | *[!0-9]*)
-    # An answer that could not be kept (a full disk, say): ask the compiler itself.
+    # Being asked by another run right now, or an answer that could not be kept (a full
+    # disk, a run killed halfway): ask the compiler itself.
     # shellcheck disable=SC2086
     printf '%s' "$input" | $cc "$@"
     exit
