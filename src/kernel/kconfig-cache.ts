@@ -51,7 +51,8 @@ interface StoredTables {
 
 /** ASCII only (\u escapes), so a text's length in characters is its length in bytes. */
 function ascii(json: string): string {
-  return /[^\x00-\x7f]/.test(json) ? json.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
+  // A text whose UTF-8 form is as long as it is has nothing to escape (the quick test).
+  return Buffer.byteLength(json) === json.length ? json : json.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function fileId(root: string, rel: string): [number, number] {

@@ -92,14 +92,20 @@ export function kernelTreeVersion(root: string): string {
   return `${v}.${p}.${get('SUBLEVEL') || '0'}`;
 }
 
-/** The width of a line's leading blanks (a tab to the next multiple of 8); -1 for a blank line. */
-function indentWidth(s: string): number {
+/**
+ * The width of the leading blanks of the line text[start, end) (a tab to the next multiple of
+ * 8); -1 for a blank line. Reads the text in place: help text, most of a Kconfig file, is
+ * skipped without making a string of each line.
+ */
+function indentWidth(text: string, start: number, end: number): number {
   let w = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
     if (c === 32) w++;
     else if (c === 9) w = w - (w % 8) + 8;
-    else return s.trim() === '' ? -1 : w;
+    // Past the blanks: a visible ASCII character ends it, anything else (\r, \f, a no-break
+    // space) is blank if trim() says so.
+    else return (c > 32 && c < 127) || text.slice(i, end).trim() !== '' ? w : -1;
   }
   return -1;
 }
@@ -128,9 +134,168 @@ export function readKconfigTree(root: string, arch: KernelArch, texts?: Map<stri
   // The context of the entries at this point: one array shared by every entry until the stack
   // (or a block's depends on) changes.
   let ctx: KconfigSymbolDef['context'] | undefined;
-  const context = () => (ctx ??= stack.map((b) => ({ kind: b.kind, expr: b.deps.join(' && '), at: b.at })).filter((c) => c.expr));
+  const context = (): KconfigSymbolDef['context'] => {
+    if (ctx) return ctx;
+    ctx = [];
+    for (const b of stack) {
+      const expr = b.deps.join(' && ');
+      if (expr) ctx.push({ kind: b.kind, expr, at: b.at });
+    }
+    return ctx;
+  };
 
   const expand = (p: string) => p.replace(/\$\((\w+)\)|\$(\w+)/g, (_, a, b) => vars[a ?? b] ?? '');
+
+  type Cur = { kind: 'config'; def: KconfigSymbolDef } | { kind: 'choice'; block: Block } | { kind: 'menu'; block: Block } | { kind: 'other' };
+  const OTHER: Cur = { kind: 'other' };
+  // The entry the lines belong to, and whether they are help text (lines indented at least
+  // helpIndent, once known), in the file being read.
+  let cur: Cur = OTHER;
+  let helpIndent = -1;
+  let inHelp = false;
+
+  // One entry line (its first word and the rest), in the file being read.
+  const entry = (word: string, rest: string, rel: string, startLine: number): void => {
+    const here: Where = { file: rel, line: startLine };
+    switch (word) {
+      case 'config':
+      case 'menuconfig': {
+        const def: KconfigSymbolDef = {
+          symbol: rest.trim(), file: rel, line: startLine, type: undefined, prompts: [], dependsOn: [],
+          context: context(), choice: undefined, defaults: [], ranges: [],
+        };
+        const ch = stack[stack.length - 1];
+        if (ch?.kind === 'choice' && ch.choice) {
+          def.choice = ch.choice;
+          ch.choice.members.push(def.symbol);
+        }
+        const list = tree.defs.get(def.symbol) ?? [];
+        list.push(def);
+        tree.defs.set(def.symbol, list);
+        cur = { kind: 'config', def };
+        break;
+      }
+      case 'choice': {
+        const block: Block = { kind: 'choice', deps: [], at: here, choice: { prompt: '', ...here, dependsOn: [], members: [], defaults: [] } };
+        stack.push(block);
+        ctx = undefined;
+        cur = { kind: 'choice', block };
+        break;
+      }
+      case 'menu': {
+        const block: Block = { kind: 'menu', deps: [], at: here, choice: undefined };
+        stack.push(block);
+        ctx = undefined;
+        cur = { kind: 'menu', block };
+        break;
+      }
+      case 'if': {
+        stack.push({ kind: 'if', deps: [rest.trim()], at: here, choice: undefined });
+        ctx = undefined;
+        cur = { kind: 'other' };
+        break;
+      }
+      case 'endchoice':
+      case 'endmenu':
+      case 'endif':
+        stack.pop();
+        ctx = undefined;
+        cur = { kind: 'other' };
+        break;
+      case 'comment':
+      case 'mainmenu':
+        cur = { kind: 'other' };
+        break;
+      case 'source':
+      case 'rsource':
+      case 'osource':
+      case 'orsource': {
+        const q = firstQuoted(rest);
+        if (!q) break;
+        let target = expand(q.text);
+        if (word === 'rsource' || word === 'orsource') target = path.join(path.dirname(rel), target);
+        target = path.normalize(target);
+        if (target.includes('*')) {
+          for (const f of globOne(root, target, tree.inputs.dirs)) readFile(f);
+        } else {
+          readFile(target);
+        }
+        break;
+      }
+      case 'help':
+      case '---help---':
+        inHelp = true;
+        helpIndent = -1;
+        break;
+      case 'bool':
+      case 'boolean':
+      case 'tristate':
+      case 'string':
+      case 'int':
+      case 'hex':
+      case 'def_bool':
+      case 'def_tristate': {
+        if (cur.kind !== 'config' && cur.kind !== 'choice') break;
+        if (cur.kind === 'config') {
+          const type = word.replace('def_', '').replace('boolean', 'bool') as SymbolType;
+          cur.def.type = type;
+          if (word.startsWith('def_')) {
+            const m = /^(.+?)(?:\s+if\s+(.+))?$/.exec(rest.trim());
+            if (m) cur.def.defaults.push({ value: m[1], cond: m[2] });
+          } else {
+            const q = firstQuoted(rest);
+            if (q) cur.def.prompts.push({ text: q.text, cond: ifCond(q.rest) });
+          }
+        } else {
+          const q = firstQuoted(rest);
+          if (q && cur.block.choice) cur.block.choice.prompt = q.text;
+        }
+        break;
+      }
+      case 'prompt': {
+        const q = firstQuoted(rest);
+        if (!q) break;
+        if (cur.kind === 'config') cur.def.prompts.push({ text: q.text, cond: ifCond(q.rest) });
+        else if (cur.kind === 'choice' && cur.block.choice) cur.block.choice.prompt = q.text;
+        break;
+      }
+      case 'depends': {
+        const expr = rest.replace(/^on\s+/, '').trim();
+        if (cur.kind === 'config') cur.def.dependsOn.push(expr);
+        else if (cur.kind === 'choice' || cur.kind === 'menu') {
+          cur.block.deps.push(expr);
+          cur.block.choice?.dependsOn.push(expr);
+          ctx = undefined;
+        }
+        break;
+      }
+      case 'select':
+      case 'imply': {
+        if (cur.kind !== 'config') break;
+        const m = /^(\w+)(?:\s+if\s+(.+))?$/.exec(rest.trim());
+        if (!m) break;
+        const list = tree.selects.get(m[1]) ?? [];
+        list.push({ by: cur.def.symbol, kind: word, cond: m[2], ...here });
+        tree.selects.set(m[1], list);
+        break;
+      }
+      case 'default': {
+        const m = /^(.+?)(?:\s+if\s+(.+))?$/.exec(rest.trim());
+        if (!m) break;
+        if (cur.kind === 'config') cur.def.defaults.push({ value: m[1], cond: m[2] });
+        else if (cur.kind === 'choice') cur.block.choice?.defaults.push({ value: m[1], cond: m[2] });
+        break;
+      }
+      case 'range': {
+        if (cur.kind !== 'config') break;
+        const m = /^(\S+)\s+(\S+)(?:\s+if\s+(.+))?$/.exec(rest.trim());
+        if (m) cur.def.ranges.push({ min: m[1], max: m[2], cond: m[3] });
+        break;
+      }
+      default:
+        break;
+    }
+  };
 
   const readFile = (rel: string) => {
     if (seen.has(rel)) return;
@@ -144,168 +309,44 @@ export function readKconfigTree(root: string, arch: KernelArch, texts?: Map<stri
         return;
       }
     }
-    const raw = text.split('\n');
-    type Cur = { kind: 'config'; def: KconfigSymbolDef } | { kind: 'choice'; block: Block } | { kind: 'menu'; block: Block } | { kind: 'other' };
-    let cur: Cur = { kind: 'other' };
-    let helpIndent = -1; // >= 0: inside help text, lines indented at least this much belong to it
-    let inHelp = false;
-    for (let i = 0; i < raw.length; i++) {
-      const lineNo = i + 1;
-      let line = raw[i];
+    const src = text;
+    const n = src.length;
+    // A sourced file starts afresh and its includer goes on where it was.
+    const outer = { cur, helpIndent, inHelp };
+    cur = OTHER;
+    helpIndent = -1;
+    inHelp = false;
+    // Line by line as text.split('\n') gives them (a final newline ends in an empty line).
+    let lineNo = 0;
+    for (let pos = 0, end = 0; pos <= n; pos = end + 1) {
+      end = src.indexOf('\n', pos);
+      if (end < 0) end = n;
+      lineNo++;
       if (inHelp) {
-        const w = indentWidth(line);
+        const w = indentWidth(src, pos, end);
         if (w < 0) continue;
         if (helpIndent < 0) helpIndent = w;
         if (w >= helpIndent && w > 0) continue;
         inHelp = false;
       }
-      while (line.endsWith('\\') && i + 1 < raw.length) line = line.slice(0, -1) + raw[++i];
+      const startLine = lineNo;
+      let line = src.slice(pos, end);
+      while (line.endsWith('\\') && end < n) {
+        const next = end + 1;
+        end = src.indexOf('\n', next);
+        if (end < 0) end = n;
+        lineNo++;
+        line = line.slice(0, -1) + src.slice(next, end);
+      }
       const t = stripComment(line).trim();
       if (t === '') continue;
       let sp = 0;
       while (sp < t.length && t.charCodeAt(sp) > 32) sp++;
       const word = t.slice(0, sp);
       const rest = sp < t.length ? t.slice(sp).trimStart() : '';
-      const here: Where = { file: rel, line: lineNo };
-      switch (word) {
-        case 'config':
-        case 'menuconfig': {
-          const def: KconfigSymbolDef = {
-            symbol: rest.trim(), ...here, prompts: [], dependsOn: [], defaults: [], ranges: [],
-            context: context(),
-          };
-          const ch = stack[stack.length - 1];
-          if (ch?.kind === 'choice' && ch.choice) {
-            def.choice = ch.choice;
-            ch.choice.members.push(def.symbol);
-          }
-          const list = tree.defs.get(def.symbol) ?? [];
-          list.push(def);
-          tree.defs.set(def.symbol, list);
-          cur = { kind: 'config', def };
-          break;
-        }
-        case 'choice': {
-          const block: Block = { kind: 'choice', deps: [], at: here, choice: { prompt: '', ...here, dependsOn: [], members: [], defaults: [] } };
-          stack.push(block);
-          ctx = undefined;
-          cur = { kind: 'choice', block };
-          break;
-        }
-        case 'menu': {
-          const block: Block = { kind: 'menu', deps: [], at: here };
-          stack.push(block);
-          ctx = undefined;
-          cur = { kind: 'menu', block };
-          break;
-        }
-        case 'if': {
-          stack.push({ kind: 'if', deps: [rest.trim()], at: here });
-          ctx = undefined;
-          cur = { kind: 'other' };
-          break;
-        }
-        case 'endchoice':
-        case 'endmenu':
-        case 'endif':
-          stack.pop();
-          ctx = undefined;
-          cur = { kind: 'other' };
-          break;
-        case 'comment':
-        case 'mainmenu':
-          cur = { kind: 'other' };
-          break;
-        case 'source':
-        case 'rsource':
-        case 'osource':
-        case 'orsource': {
-          const q = firstQuoted(rest);
-          if (!q) break;
-          let target = expand(q.text);
-          if (word === 'rsource' || word === 'orsource') target = path.join(path.dirname(rel), target);
-          target = path.normalize(target);
-          if (target.includes('*')) {
-            for (const f of globOne(root, target, tree.inputs.dirs)) readFile(f);
-          } else {
-            readFile(target);
-          }
-          break;
-        }
-        case 'help':
-        case '---help---':
-          inHelp = true;
-          helpIndent = -1;
-          break;
-        case 'bool':
-        case 'boolean':
-        case 'tristate':
-        case 'string':
-        case 'int':
-        case 'hex':
-        case 'def_bool':
-        case 'def_tristate': {
-          if (cur.kind !== 'config' && cur.kind !== 'choice') break;
-          if (cur.kind === 'config') {
-            const type = word.replace('def_', '').replace('boolean', 'bool') as SymbolType;
-            cur.def.type = type;
-            if (word.startsWith('def_')) {
-              const m = /^(.+?)(?:\s+if\s+(.+))?$/.exec(rest.trim());
-              if (m) cur.def.defaults.push({ value: m[1], cond: m[2] });
-            } else {
-              const q = firstQuoted(rest);
-              if (q) cur.def.prompts.push({ text: q.text, cond: ifCond(q.rest) });
-            }
-          } else {
-            const q = firstQuoted(rest);
-            if (q && cur.block.choice) cur.block.choice.prompt = q.text;
-          }
-          break;
-        }
-        case 'prompt': {
-          const q = firstQuoted(rest);
-          if (!q) break;
-          if (cur.kind === 'config') cur.def.prompts.push({ text: q.text, cond: ifCond(q.rest) });
-          else if (cur.kind === 'choice' && cur.block.choice) cur.block.choice.prompt = q.text;
-          break;
-        }
-        case 'depends': {
-          const expr = rest.replace(/^on\s+/, '').trim();
-          if (cur.kind === 'config') cur.def.dependsOn.push(expr);
-          else if (cur.kind === 'choice' || cur.kind === 'menu') {
-            cur.block.deps.push(expr);
-            cur.block.choice?.dependsOn.push(expr);
-            ctx = undefined;
-          }
-          break;
-        }
-        case 'select':
-        case 'imply': {
-          if (cur.kind !== 'config') break;
-          const m = /^(\w+)(?:\s+if\s+(.+))?$/.exec(rest.trim());
-          if (!m) break;
-          const list = tree.selects.get(m[1]) ?? [];
-          list.push({ by: cur.def.symbol, kind: word, cond: m[2], ...here });
-          tree.selects.set(m[1], list);
-          break;
-        }
-        case 'default': {
-          const m = /^(.+?)(?:\s+if\s+(.+))?$/.exec(rest.trim());
-          if (!m) break;
-          if (cur.kind === 'config') cur.def.defaults.push({ value: m[1], cond: m[2] });
-          else if (cur.kind === 'choice') cur.block.choice?.defaults.push({ value: m[1], cond: m[2] });
-          break;
-        }
-        case 'range': {
-          if (cur.kind !== 'config') break;
-          const m = /^(\S+)\s+(\S+)(?:\s+if\s+(.+))?$/.exec(rest.trim());
-          if (m) cur.def.ranges.push({ min: m[1], max: m[2], cond: m[3] });
-          break;
-        }
-        default:
-          break;
-      }
+      entry(word, rest, rel, startLine);
     }
+    ({ cur, helpIndent, inHelp } = outer);
   };
   readFile('Kconfig');
   return tree;
