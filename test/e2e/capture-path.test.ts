@@ -101,7 +101,7 @@ describe('the layer booted as its recipe installs it: systemd and SysV images un
 
     it('the image has the layer as the recipe installs it', () => {
       expect(b.image.installed).to.include.members([
-        '/usr/sbin/ops-kdump 0755', '/etc/kdump.conf 0644', '/etc/sysconfig/kdump 0644', '/var/core/kernel-core/ 0700',
+        '/usr/sbin/ops-kdump 0755', '/etc/kdump.conf 0600', '/etc/sysconfig/kdump 0644', '/var/core/kernel-core/ 0700',
         '/lib/systemd/system/ops-kdump-load.service 0644', '/lib/systemd/system/ops-kdump-capture.target 0644',
         'enable ops-kdump-load.service', 'enable ops-kdump-capture.service', 'enable ops-kdump-archive.service',
       ]);

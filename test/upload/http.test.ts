@@ -64,11 +64,21 @@ describe('ops-kdump upload over HTTP PUT (real nginx on 127.0.0.1) @slow', funct
   }
 
   for (const shell of SHELLS) {
-    it(`${shell.name}: {name} in a URL with a query string (a token): the name goes there, the token reaches the collector on PUT, HEAD and GET, and no log, record or listing shows it`, () => {
+    it(`${shell.name}: {name} in a URL with a query string (a token): the name goes there, the token reaches the collector on PUT, HEAD and GET, and no log, record, listing or process argument shows it`, () => {
       const token = 'sv=2024-01-01&sig=s3cr3t%2Bsig';
       const { dev, store } = setup([], `${nginx.url}/c${n + 1}/{name}?${token}`);
       const a = addArchive(dev, shell.argv, '20260106-000000', 200000);
+      // curl as found on PATH notes its arguments (what ps shows every user), then is the real curl.
+      const bin = path.join(dev.dir, 'bin');
+      const argvLog = path.join(dev.dir, 'curl-argv');
+      const realCurl = sh('sh', ['-c', 'command -v curl']).trim();
+      fs.mkdirSync(bin);
+      fs.writeFileSync(path.join(bin, 'curl'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${argvLog}'\nexec '${realCurl}' "$@"\n`, { mode: 0o755 });
+      dev.env.PATH = `${bin}:${process.env.PATH}`;
       const { remote, stderr } = uploadLandsWhole(dev, shell.argv, store, a);
+      const argv = fs.readFileSync(argvLog, 'utf8').trim().split('\n');
+      expect(argv, 'PUT, HEAD and GET').to.have.length(3);
+      for (const l of argv) expect(l).to.not.include('s3cr3t').and.not.include(remote);
       // nginx's access log: each request carried the query string, on the archive's own URL.
       const requests = fs.readFileSync(path.join(nginx.dir, 'access.log'), 'utf8').split('\n').filter((l) => l.includes(remote));
       for (const method of ['PUT', 'HEAD', 'GET']) {

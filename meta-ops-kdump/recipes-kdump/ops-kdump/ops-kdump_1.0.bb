@@ -30,7 +30,8 @@ INITSCRIPT_PARAMS = "start 41 S ."
 do_install() {
 	install -d ${D}${sbindir} ${D}${sysconfdir}/sysconfig
 	install -m 0755 ${S}/ops-kdump ${D}${sbindir}/ops-kdump
-	install -m 0644 ${S}/kdump.conf ${D}${sysconfdir}/kdump.conf
+	# kdump.conf names the upload target, whose URL may carry credentials: root only.
+	install -m 0600 ${S}/kdump.conf ${D}${sysconfdir}/kdump.conf
 	install -m 0644 ${S}/sysconfig-kdump ${D}${sysconfdir}/sysconfig/kdump
 	# Dumps hold all of the kernel's memory: root only (the runtime keeps it so too).
 	install -d -m 0700 ${D}/var/core/kernel-core
