@@ -33,15 +33,19 @@ export async function convertToElf(source: string, target: string, force: boolea
         where: source,
         hint: 'read it with crash(8): `kdump-layer analyze` does; or have the device write ELF (core_collector makedumpfile -E -d 31 in /etc/kdump.conf)',
       });
-    if (id.format === 'kdump') throw cannot();
+    if (id.format === 'kdump' || id.payload === 'kdump') throw cannot();
     // Flattened (makedumpfile -F): -R restores what was flattened; that is ELF when the device wrote -E -F.
     const dir = path.dirname(path.resolve(target));
     const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.tmp`);
     try {
       const fd = fs.openSync(input.vmcore, 'r');
+      // The ELF vmcore is all of the crashed kernel's memory (keys, passwords): makedumpfile
+      // creates it readable by its owner only, whatever the user's umask.
+      const umask = process.umask(0o077);
       try {
         makedumpfile(['-R', tmp], { input: fd });
       } finally {
+        process.umask(umask);
         fs.closeSync(fd);
       }
       if (identifyVmcore(tmp).format !== 'elf') throw cannot();

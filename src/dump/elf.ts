@@ -15,8 +15,13 @@ export interface ElfSection { name: string; type: number; offset: number; size: 
 export interface ElfSegment { type: number; offset: number; filesz: number; vaddr: number; paddr: number; memsz: number }
 export interface ElfNote { name: string; type: number; desc: Buffer }
 
+/** Positioned reads: of a file, or of a dump reassembled from makedumpfile's flattened stream. */
+export interface ByteReader {
+  read(offset: number, length: number): Buffer;
+}
+
 /** Positioned reads on an open file. */
-export class FileReader {
+export class FileReader implements ByteReader {
   readonly fd: number;
   readonly size: number;
   constructor(readonly path: string) {
@@ -46,7 +51,7 @@ export class Elf {
   private sectionsCache?: ElfSection[];
   private segmentsCache?: ElfSegment[];
 
-  constructor(readonly r: FileReader) {
+  constructor(readonly r: ByteReader) {
     const h = r.read(0, 64);
     if (h.length < 52 || !h.subarray(0, 4).equals(ELF_MAGIC)) throw new Error('not an ELF file');
     this.is64 = h[4] === 2;

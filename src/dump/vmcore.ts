@@ -15,6 +15,8 @@ export interface DumpIdentity {
   format: DumpFormat;
   /** kdump-compressed (and flattened) dumps: the compressor named in the header. */
   compression?: Compression;
+  /** A flattened dump: what makedumpfile -R restores from it (-F with -E: ELF; else kdump-compressed). */
+  payload?: 'kdump' | 'elf';
   /** makedumpfile dump level (-d), where the header carries it. */
   dumpLevel?: number;
   release?: string;
@@ -57,11 +59,13 @@ export function identifyVmcore(file: string): DumpIdentity {
     if (head.length >= 8 && head.subarray(0, 8).toString('latin1') === KDUMP_SIG) return readKdump(file, r, r, 'kdump');
     if (head.length >= 12 && head.subarray(0, 12).toString('latin1') === FLAT_SIG) {
       const flat = new FlattenedSource(r);
-      const id = readKdump(file, r, flat, 'flattened');
+      const elf = flat.read(0, 4).equals(ELF_MAGIC);
+      const id = elf ? readElfDump(file, r, flat, 'flattened') : readKdump(file, r, flat, 'flattened');
+      id.payload = elf ? 'elf' : 'kdump';
       if (!flat.complete) id.incomplete = id.incomplete ?? 'the flattened stream has no end marker (truncated)';
       return id;
     }
-    if (head.length >= 4 && head.subarray(0, 4).equals(ELF_MAGIC)) return readElfDump(file, r);
+    if (head.length >= 4 && head.subarray(0, 4).equals(ELF_MAGIC)) return readElfDump(file, r, r, 'elf');
     const what = head.length === 0 ? 'the file is empty' : `it starts with bytes ${head.subarray(0, 8).toString('hex')}`;
     throw new DumpFormatError(`not a kernel dump format analyze knows (kdump-compressed, ELF, flattened): ${what}`);
   } finally {
@@ -164,19 +168,23 @@ function applyVmcoreinfo(id: DumpIdentity, text: string): void {
 
 const ELF_MACHINES: Record<number, string> = { 3: 'i386', 8: 'mips', 20: 'ppc', 21: 'ppc64', 40: 'arm', 62: 'x86_64', 183: 'aarch64', 243: 'riscv64' };
 
-function readElfDump(file: string, r: FileReader): DumpIdentity {
+/** An ELF core: the file itself, or (format 'flattened') the ELF file a flattened stream holds. */
+function readElfDump(file: string, r: FileReader, src: ByteSource, format: DumpFormat): DumpIdentity {
   let elf: Elf;
   try {
-    elf = new Elf(r);
+    elf = new Elf(src);
   } catch {
     throw new DumpFormatError('truncated ELF header');
   }
   if (elf.type !== 4 /* ET_CORE */) throw new DumpFormatError(`an ELF file but not a core dump (e_type ${elf.type}); is this a vmlinux?`);
-  const id: DumpIdentity = { file, bytes: r.size, format: 'elf', machine: ELF_MACHINES[elf.machine], vmcoreinfo: {} };
+  const id: DumpIdentity = { file, bytes: r.size, format, machine: ELF_MACHINES[elf.machine], vmcoreinfo: {} };
   const info = elf.notes('segments').find((n) => n.name === 'VMCOREINFO');
   if (info) applyVmcoreinfo(id, info.desc.toString('latin1'));
   const end = Math.max(0, ...elf.segments().filter((p) => p.type === PT_LOAD).map((p) => p.offset + p.filesz));
-  if (end > r.size) id.incomplete = `the file is ${r.size} bytes but its memory segments end at byte ${end} (truncated)`;
+  if (end > src.size) {
+    id.incomplete = format === 'elf' ? `the file is ${r.size} bytes but its memory segments end at byte ${end} (truncated)`
+      : `the flattened stream holds ${src.size} bytes but its memory segments end at byte ${end} (truncated)`;
+  }
   return id;
 }
 

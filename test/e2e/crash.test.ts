@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { cliPath } from '../helpers/cli.js';
 import {
   buildInitramfs, crashToEnd, e2eDir, ensureKernel, extractFromDisk, Guest, makeDisk, runMarker, scenario, sh, writeDiskFile,
   type Initramfs, type Kernel,
@@ -261,5 +263,19 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
     expect(fs.readFileSync(path.join(top, 'dmesg.txt'), 'utf8')).to.include(marker);
     sh('makedumpfile', ['--dump-dmesg', path.join(top, 'vmcore'), path.join(x, 'host-dmesg.txt')]);
     expect(fs.readFileSync(path.join(x, 'host-dmesg.txt'), 'utf8')).to.include('sysrq: Trigger a crash');
+    // Its flattened form (makedumpfile -E -F, as streamed over ssh) back to ELF for gdb, with
+    // analyze --to-elf: an ELF vmcore of the same crash, readable by its owner only although
+    // the umask would let everyone read it.
+    const flat = path.join(x, 'vmcore.flat');
+    const mk = spawnSync('sh', ['-c', 'makedumpfile -E -F -d 31 --message-level 1 "$1" > "$2"', 'sh', path.join(top, 'vmcore'), flat], { encoding: 'utf8' });
+    expect(mk.status, mk.stderr).to.equal(0);
+    const elf = path.join(x, 'restored.elf');
+    const conv = spawnSync('sh', ['-c', 'umask 022 && exec "$@"', 'sh', process.execPath, cliPath, 'analyze', flat, '--to-elf', elf], { encoding: 'utf8' });
+    expect(conv.status, conv.stderr).to.equal(0);
+    expect(conv.stdout).to.include(`wrote ${elf} (ELF)`);
+    expect(fs.statSync(elf).mode & 0o777).to.equal(0o600);
+    expect(fs.readFileSync(elf).subarray(0, 5).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2]))).to.equal(true);
+    sh('makedumpfile', ['--dump-dmesg', elf, path.join(x, 'restored-dmesg.txt')]);
+    expect(fs.readFileSync(path.join(x, 'restored-dmesg.txt'), 'utf8')).to.include(marker);
   });
 });
