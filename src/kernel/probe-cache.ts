@@ -73,15 +73,18 @@ for a in "$@"; do
 done
 key=$(printf '%s\\nLC_ALL=%s LC_MESSAGES=%s LANG=%s LANGUAGE=%s\\n%s' "$key" "\${LC_ALL-}" "\${LC_MESSAGES-}" "\${LANG-}" "\${LANGUAGE-}" "$input" | sha256sum)
 key=$dir/\${key%% *}
+rc=''
 if [ ! -f "$key.r" ] && (set -C; : > "$key.w") 2> /dev/null; then
   # This run asks (the .w file, made only if absent, says so): the answer goes in place,
   # the exit code last, so whoever finds the exit code finds the output complete.
   # shellcheck disable=SC2086
   printf '%s' "$input" | $cc "$@" >| "$key.o" 2>| "$key.e"
-  echo "$?" >| "$key.r"
+  rc=$?
+  # A compiler killed by a signal (an exit status above 128) gave no answer: not kept.
+  if [ "$rc" -lt 128 ]; then echo "$rc" >| "$key.r"; fi
+elif [ -f "$key.r" ]; then
+  read -r rc < "$key.r"
 fi
-rc=''
-if [ -f "$key.r" ]; then read -r rc < "$key.r"; fi
 case $rc in
   '' | *[!0-9]*)
     # Being asked by another run right now, or an answer that could not be kept (a full
@@ -150,6 +153,30 @@ export function toolchainIdentity(cc: string, versionText: string, env: NodeJS.P
   return lines.join('\n');
 }
 
+/** How long a claim (.w) without an answer (.r) is taken for a run still asking. */
+const STALE_CLAIM_MS = 10 * 60 * 1000;
+
+/**
+ * A run killed while it asked leaves a claim (.w) and no answer: every later run then asks the
+ * compiler itself. A claim that old is removed, so that the next run asks and keeps the answer.
+ */
+export function removeStaleClaims(dir: string, now = Date.now()): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  const have = new Set(names);
+  for (const n of names) {
+    if (!n.endsWith('.w') || have.has(`${n.slice(0, -2)}.r`)) continue;
+    try {
+      const claim = path.join(dir, n);
+      if (now - fs.statSync(claim).mtimeMs > STALE_CLAIM_MS) fs.rmSync(claim, { force: true });
+    } catch { /* gone meanwhile */ }
+  }
+}
+
 export interface ProbeCache {
   /** $(CC) for conf and make: the wrapper. */
   cc: string;
@@ -167,6 +194,7 @@ export function probeCache(objDir: string, cc: string, versionText: string): Pro
   const key = crypto.createHash('sha256').update(toolchainIdentity(cc, versionText)).digest('hex').slice(0, 16);
   const dir = path.join(objDir, 'probes', key);
   fs.mkdirSync(dir, { recursive: true });
+  removeStaleClaims(dir);
   const script = path.join(objDir, 'probe-cc');
   let current: string | undefined;
   try {

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PROBE_CC_SCRIPT, probeCache, toolchainIdentity } from '../../src/kernel/probe-cache.js';
+import { PROBE_CC_SCRIPT, probeCache, removeStaleClaims, toolchainIdentity } from '../../src/kernel/probe-cache.js';
 import { builtConf, resolveWithKernel } from '../../src/kernel/kconfig.js';
 import { kconfigCache, linuxSource61 } from '../validate/helpers.js';
 import { repoRoot } from '../helpers/cli.js';
@@ -125,6 +125,30 @@ describe('remembered Kconfig compiler probes', () => {
         }
         expect(gcc.runs()).to.have.length(8);
         expect(fs.readdirSync(answers)).to.deep.equal([]);
+      });
+
+      it('a compiler killed by a signal gave no answer: its exit status passes through and nothing is kept', () => {
+        const killed = path.join(dir, 'killed-cc');
+        fs.writeFileSync(killed, '#!/bin/sh\nkill -KILL $$\n', { mode: 0o755 });
+        const args = ['-E', '-x', 'c', '/dev/null'];
+        expect(probe(args, { env: { KDUMP_LAYER_PROBE_CC: killed } }).status).to.equal(137);
+        expect(fs.readdirSync(answers).filter((f) => f.endsWith('.r'))).to.deep.equal([]);
+        // The claim stays until it is old (a run may still be asking): meanwhile the compiler answers.
+        expect(probe(args).status).to.equal(0);
+        expect(probe(args).status).to.equal(0);
+        expect(gcc.runs()).to.have.length(2);
+        const claims = fs.readdirSync(answers).filter((f) => f.endsWith('.w'));
+        expect(claims).to.have.length(1);
+        // A claim older than ten minutes is removed (as each run sets the wrapper up); the probe is kept again.
+        removeStaleClaims(answers);
+        expect(fs.readdirSync(answers).filter((f) => f.endsWith('.w'))).to.have.length(1);
+        const old = new Date(Date.now() - 11 * 60 * 1000);
+        fs.utimesSync(path.join(answers, claims[0]), old, old);
+        removeStaleClaims(answers);
+        expect(fs.readdirSync(answers).filter((f) => f.endsWith('.w'))).to.deep.equal([]);
+        expect(probe(args).status).to.equal(0);
+        expect(probe(args).status).to.equal(0);
+        expect(gcc.runs()).to.have.length(3);
       });
 
       it('without a usable directory for answers, it is the compiler itself', () => {
