@@ -775,6 +775,13 @@ function toolchain(objDir: string): { cross: string; cc: string; versionText: st
   const cc = process.env.CC ?? `${cross}gcc`;
   const words = cc.split(' ');
   const ccVersion = spawnSync(words[0], [...words.slice(1), '--version'], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+  if (ccVersion.error) {
+    // What the Kconfig files would say ("C compiler ... not found"), before conf reads them
+    // through the probe wrapper, which does exist.
+    throw new UserError(`C compiler '${cc}' not found (${ccVersion.error.message})`, {
+      hint: `the --kernel-source mode needs make, gcc, flex and bison; ${process.env.CC !== undefined ? 'check $CC' : process.env.CROSS_COMPILE ? 'check $CROSS_COMPILE' : 'install gcc'}`,
+    });
+  }
   const versionText = (ccVersion.stdout ?? '').split('\n')[0] ?? '';
   return { cross, cc, versionText, probes: probeCache(objDir, cc, versionText) };
 }

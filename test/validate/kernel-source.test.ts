@@ -132,6 +132,16 @@ describe('validate --kernel-source with Debian\'s linux-source-6.1 @slow', funct
     expect(fs.readFileSync(path.join(repoRoot, 'src/kernel/arch-symbols.ts'), 'utf8')).to.equal(renderArchSymbols([tree, linuxSource612()]));
   });
 
+  it('a C compiler that is not there ($CC, $CROSS_COMPILE) is named before any Kconfig file is read', () => {
+    for (const env of [{ CC: 'no-such-cc' }, { CROSS_COMPILE: 'aarch64-none-' }]) {
+      const r = runCli(['validate', seed, '--arch', 'x86_64', '--kernel-source', tree], { env: { KDUMP_LAYER_CACHE: kconfigCache, ...env } });
+      expect(r.code, r.stderr).to.equal(2);
+      const name = env.CC ?? `${env.CROSS_COMPILE}gcc`;
+      expect(r.stderr).to.include(`kdump-layer: error: C compiler '${name}' not found`).and.include(env.CC ? 'check $CC' : 'check $CROSS_COMPILE');
+      expect(r.stderr).to.not.match(/\n\s+at /);
+    }
+  });
+
   it('a symbol no Kconfig file of the tree defines is invalid', () => {
     const { dir, cleanup } = tempDir();
     try {
