@@ -192,7 +192,7 @@ export function readKconfigTree(root: string, arch: KernelArch, texts?: Map<stri
       case 'if': {
         stack.push({ kind: 'if', deps: [rest.trim()], at: here, choice: undefined });
         ctx = undefined;
-        cur = { kind: 'other' };
+        cur = OTHER;
         break;
       }
       case 'endchoice':
@@ -200,11 +200,11 @@ export function readKconfigTree(root: string, arch: KernelArch, texts?: Map<stri
       case 'endif':
         stack.pop();
         ctx = undefined;
-        cur = { kind: 'other' };
+        cur = OTHER;
         break;
       case 'comment':
       case 'mainmenu':
-        cur = { kind: 'other' };
+        cur = OTHER;
         break;
       case 'source':
       case 'rsource':
