@@ -17,6 +17,7 @@ import type { KernelKnowledge } from './check.js';
 import type { SymbolType } from './rules.js';
 import { UserError } from '../errors.js';
 import { probeCache, type ProbeCache } from './probe-cache.js';
+import { writeAtomic } from '../layer/write-atomic.js';
 
 /** The kernel's ARCH= and SRCARCH for each arch, and the defconfig `make defconfig` would pick. */
 export const KBUILD_ARCH: Record<KernelArch, { arch: string; srcarch: string; defconfig: string }> = {
@@ -680,6 +681,8 @@ export interface BuiltKconfig {
   conf: string;
   /** The full .config `make <arch defconfig>` wrote: the base the kernel flow merges into. */
   defconfig: string;
+  /** The toolchain found when this run built conf (asked again by runConf otherwise). */
+  tools?: Toolchain;
 }
 
 /**
@@ -691,13 +694,14 @@ export function buildConf(treeAbs: string, arch: KernelArch, cacheDir?: string):
   const { objDir, conf, defconfig, make } = confPaths(treeAbs, arch, cacheDir);
   if (fs.existsSync(conf) && fs.existsSync(defconfig)) return { objDir, conf, defconfig };
   fs.mkdirSync(objDir, { recursive: true });
+  let tools: Toolchain | undefined;
   withLock(path.join(objDir, '.lock'), () => {
     if (fs.existsSync(conf) && fs.existsSync(defconfig)) return;
-    const probes = toolchain(objDir).probes;
-    runSync('make', [...make.args, `CC=${probes.cc}`], make.what, { env: probes.env });
+    tools = toolchain(objDir);
+    runSync('make', [...make.args, `CC=${tools.probes.cc}`], make.what, { env: tools.probes.env });
     keepDefconfig(objDir, defconfig);
   });
-  return { objDir, conf, defconfig };
+  return { objDir, conf, defconfig, tools };
 }
 
 /** conf and the defconfig's .config when a run has built them for this tree and arch. */
@@ -714,16 +718,17 @@ export async function buildConfAsync(treeAbs: string, arch: KernelArch, cacheDir
   const lockDir = path.join(objDir, '.lock');
   // Uncontended, make starts before this function first yields, so the caller's work overlaps it.
   if (!tryLock(lockDir, Date.now() + LOCK_STALE_MS)) await lockAsync(lockDir);
+  let tools: Toolchain | undefined;
   try {
     if (!(fs.existsSync(conf) && fs.existsSync(defconfig))) {
-      const probes = toolchain(objDir).probes;
-      await runAsync('make', [...make.args, `CC=${probes.cc}`], make.what, probes.env);
+      tools = toolchain(objDir);
+      await runAsync('make', [...make.args, `CC=${tools.probes.cc}`], make.what, tools.probes.env);
       keepDefconfig(objDir, defconfig);
     }
   } finally {
     fs.rmSync(lockDir, { recursive: true, force: true });
   }
-  return { objDir, conf, defconfig };
+  return { objDir, conf, defconfig, tools };
 }
 
 function confPaths(treeAbs: string, arch: KernelArch, cacheDir?: string) {
@@ -737,9 +742,7 @@ function confPaths(treeAbs: string, arch: KernelArch, cacheDir?: string) {
 }
 
 function keepDefconfig(objDir: string, defconfig: string): void {
-  const tmp = `${defconfig}.${process.pid}`;
-  fs.copyFileSync(path.join(objDir, '.config'), tmp);
-  fs.renameSync(tmp, defconfig);
+  writeAtomic(defconfig, fs.readFileSync(path.join(objDir, '.config'), 'utf8'), 0o644);
 }
 
 function runAsync(cmd: string, args: string[], what: string, env: NodeJS.ProcessEnv): Promise<void> {
@@ -770,7 +773,14 @@ function runAsync(cmd: string, args: string[], what: string, env: NodeJS.Process
  * The C compiler the kernel's Makefile would use ($CROSS_COMPILE gcc unless $CC names one), its
  * first --version line (CC_VERSION_TEXT), and the remembered Kconfig probes for it in objDir.
  */
-function toolchain(objDir: string): { cross: string; cc: string; versionText: string; probes: ProbeCache } {
+interface Toolchain {
+  cross: string;
+  cc: string;
+  versionText: string;
+  probes: ProbeCache;
+}
+
+function toolchain(objDir: string): Toolchain {
   const cross = process.env.CROSS_COMPILE ?? '';
   const cc = process.env.CC ?? `${cross}gcc`;
   const words = cc.split(' ');
@@ -790,9 +800,9 @@ function toolchain(objDir: string): { cross: string; cc: string; versionText: st
  * The environment the kernel's top Makefile gives conf; Kconfig files read these as $(VAR).
  * $(CC) is the probe wrapper (see probe-cache.ts), which runs the compiler itself.
  */
-export function confEnv(treeAbs: string, arch: KernelArch, version: string, objDir: string): NodeJS.ProcessEnv {
+export function confEnv(treeAbs: string, arch: KernelArch, version: string, built: BuiltKconfig): NodeJS.ProcessEnv {
   const kb = KBUILD_ARCH[arch];
-  const { cross, versionText, probes } = toolchain(objDir);
+  const { cross, versionText, probes } = built.tools ?? toolchain(built.objDir);
   const env: NodeJS.ProcessEnv = {
     srctree: treeAbs, objtree: '.', ARCH: kb.arch, SRCARCH: kb.srcarch, HEADER_ARCH: kb.srcarch, KERNELVERSION: version,
     CC: probes.cc, LD: process.env.LD ?? `${cross}ld`, NM: `${cross}nm`, OBJCOPY: `${cross}objcopy`, HOSTCC: 'gcc', HOSTCXX: 'g++',
@@ -830,7 +840,7 @@ const AUTOCONF = 'include/config/auto.conf';
 /** conf, run on a config file in a directory outside the tree; resolves with its output. */
 export function runConf(treeAbs: string, arch: KernelArch, built: BuiltKconfig, work: string, args: string[]): Promise<string> {
   const conf = built.conf;
-  const env = { ...process.env, ...confEnv(treeAbs, arch, kernelReleaseVersion(treeAbs), built.objDir), KCONFIG_CONFIG: '.config', KCONFIG_AUTOCONFIG: AUTOCONF };
+  const env = { ...process.env, ...confEnv(treeAbs, arch, kernelReleaseVersion(treeAbs), built), KCONFIG_CONFIG: '.config', KCONFIG_AUTOCONFIG: AUTOCONF };
   return new Promise<string>((resolve, reject) => {
     const child = spawn(conf, args, { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
+import { writeAtomic } from '../layer/write-atomic.js';
 
 /** The wrapper conf runs as $(CC). POSIX sh; runs under dash and busybox sh. */
 export const PROBE_CC_SCRIPT = `#!/bin/sh
@@ -200,10 +201,6 @@ export function probeCache(objDir: string, cc: string, versionText: string): Pro
   try {
     current = fs.readFileSync(script, 'utf8');
   } catch { /* not written yet */ }
-  if (current !== PROBE_CC_SCRIPT) {
-    const tmp = `${script}.${process.pid}`;
-    fs.writeFileSync(tmp, PROBE_CC_SCRIPT, { mode: 0o755 });
-    fs.renameSync(tmp, script);
-  }
+  if (current !== PROBE_CC_SCRIPT) writeAtomic(script, PROBE_CC_SCRIPT, 0o755);
   return { cc: script, dir, env: { KDUMP_LAYER_PROBE_CC: cc, KDUMP_LAYER_PROBE_DIR: dir } };
 }

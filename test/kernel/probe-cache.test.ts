@@ -193,6 +193,28 @@ describe('remembered Kconfig compiler probes', () => {
     }
   });
 
+  it('a cold run, which builds conf too, identifies the toolchain once for make and conf @slow', async function () {
+    this.timeout(300_000);
+    const tree = linuxSource61();
+    const dir = tempDir();
+    const saved = process.env.CC;
+    const fragments = [{ file: 'seed.cfg', text: fs.readFileSync(path.join(repoRoot, 'test/fixtures/kconfig/seed.cfg'), 'utf8') }];
+    const plain = await resolveWithKernel({ tree, arch: 'x86_64', fragments, cacheDir: kconfigCache });
+    try {
+      const gcc = loggingGcc(dir);
+      process.env.CC = gcc.cc;
+      const cold = await resolveWithKernel({ tree, arch: 'x86_64', fragments, cacheDir: path.join(dir, 'cache') });
+      expect(fs.existsSync(path.join(dir, 'cache')), 'conf was built in the new cache').to.equal(true);
+      // -print-search-dirs is asked by kdump-layer alone (the Makefile and Kconfig never do).
+      expect(gcc.runs().filter((r) => r === '-print-search-dirs')).to.have.length(1);
+      expect(cold.text).to.equal(plain.text);
+    } finally {
+      if (saved === undefined) delete process.env.CC;
+      else process.env.CC = saved;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a warm conf run asks the compiler only what it cannot remember, and resolves the same .config @slow', async function () {
     this.timeout(300_000);
     const tree = linuxSource61();
