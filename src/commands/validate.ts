@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import type { Command } from './types.js';
 import { KERNEL_ARCHES } from '../kernel/arch.js';
 import { findMachine } from '../machines/index.js';
@@ -17,7 +16,7 @@ export const validateCommand: Command = {
       .option('kernel-source', { type: 'string', describe: 'a Linux source tree: resolve the fragments with its own Kconfig (olddefconfig outside the tree)' })
       .option('write-config', { type: 'string', describe: 'with --kernel-source: also write the resolved .config (what make olddefconfig writes) to this file' })
       .option('format', { type: 'string', choices: [...REPORT_FORMATS], default: 'text', describe: 'report format' })
-      .option('output', { alias: 'o', type: 'string', describe: 'write the report to this file instead of stdout' })
+      .option('output', { alias: 'o', type: 'string', describe: 'write the report to this file (atomically) instead of stdout' })
       .option('werror', { type: 'boolean', default: false, describe: 'warnings fail the run too (exit 1)' })
       .example('$0 validate kdump.cfg --machine as5712', 'check a fragment for a built-in machine')
       .example('$0 validate kdump.cfg --arch x86_64 --kernel-version 6.6 --config build/.config', 'check what reached the final config')
@@ -46,7 +45,8 @@ export const validateCommand: Command = {
         : format === 'junit' ? (await import('../report/junit.js')).renderJunit(report)
           : format === 'github' ? (await import('../report/github.js')).renderGithub(report)
             : (await import('../report/text.js')).renderText(report, { color });
-    if (output) fs.writeFileSync(output, text);
+    // Atomically: a CI job killed mid-write keeps the last whole report, never half of one.
+    if (output) (await import('../layer/write-atomic.js')).writeAtomic(output, text, 0o644);
     else process.stdout.write(text);
     return report.summary.exitCode;
   },

@@ -205,6 +205,16 @@ describe('kdump-layer validate (CLI)', () => {
       expect(r.code).to.equal(1);
       expect(r.stdout).to.equal('');
       expect(fs.readFileSync(out, 'utf8')).to.match(/<testsuites/);
+      // Again over the last report: a new file is moved into place (a reader, or a second
+      // name of the old file, never sees a half-written one) and nothing is left beside it.
+      const twin = path.join(dir, 'previous.xml');
+      fs.linkSync(out, twin);
+      const before = fs.readFileSync(twin, 'utf8');
+      const again = runCli(['validate', seed, '--machine', 'qemux86-64', '--format', 'json', '-o', out]);
+      expect(again.code).to.equal(1);
+      expect(JSON.parse(fs.readFileSync(out, 'utf8')).summary.exitCode).to.equal(1);
+      expect(fs.readFileSync(twin, 'utf8')).to.equal(before);
+      expect(fs.readdirSync(dir).sort()).to.deep.equal(['previous.xml', 'report.xml']);
     } finally {
       cleanup();
     }
