@@ -32,7 +32,8 @@ export const analyzeCommand: Command = {
     // Loaded here so other commands do not pay for analyze's modules.
     const a = await import('../analyze/analyze.js');
     const emit = async (text: string) => {
-      if (output) (await import('../layer/write-atomic.js')).writeAtomic(output, text, 0o644);
+      // Owner only: a report carries the crashed kernel's log (addresses, process names, secrets it printed).
+      if (output) (await import('../layer/write-atomic.js')).writeAtomic(output, text, 0o600);
       else process.stdout.write(text);
     };
     // Node's own terminal detection, as validate does it (NO_COLOR, FORCE_COLOR, TERM=dumb), on a terminal only.

@@ -69,6 +69,8 @@ describe('analyze on real crash dumps @slow', function () {
   after(() => t?.cleanup());
 
   it('analyzes every dump of the directory, lists the truncated one with the reason, and matches the schema', () => {
+    // It holds the crashed kernel's log: readable by its owner only, whatever the umask.
+    expect(fs.statSync(path.join(t.dir, 'summary.json')).mode & 0o777).to.equal(0o600);
     expect(validate(summary), JSON.stringify(validate.errors)).to.equal(true);
     expect(summaryCode).to.equal(1);
     expect(summary.reports).to.have.length(3);
