@@ -4,6 +4,7 @@
  * act on are UserErrors (exit 2) naming what, where and what to do.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { InputError, openInput, type DumpInput } from '../dump/input.js';
@@ -11,6 +12,7 @@ import { DumpFormatError, identifyVmcore, type DumpIdentity } from '../dump/vmco
 import { buildDirCandidates, chooseVmlinux, distributionCandidates, readVmlinuxIdentity, rejectReason, type Candidate } from '../dump/vmlinux.js';
 import { CRASH_INSTALL_HINT, runCrash, ToolMissingError } from './crash.js';
 import { factsFromLog, parseCrashOutput } from './parse.js';
+import { restoreFlattened } from './restore.js';
 import { crashSignature } from './signature.js';
 import type { AnalyzeReport } from './types.js';
 
@@ -69,6 +71,7 @@ export function infoReport(input: DumpInput, id: DumpIdentity): AnalyzeReport {
     warnings,
   };
   if (input.stateDetail) report.input.stateDetail = input.stateDetail;
+  if (id.payload) report.dump.payload = id.payload;
   if (id.compression) report.dump.compression = id.compression;
   if (id.dumpLevel !== undefined) report.dump.dumpLevel = id.dumpLevel;
   if (id.incomplete) report.dump.incomplete = id.incomplete;
@@ -83,6 +86,8 @@ export function infoReport(input: DumpInput, id: DumpIdentity): AnalyzeReport {
   const crashTime = id.crashTime ?? input.metadata.crash_time;
   if (crashTime) report.crashTime = crashTime;
   if (id.format === 'elf') report.gdbCommand = `gdb vmlinux-${k.release ?? '<release>'} ${input.kind === 'vmcore' ? input.source : 'vmcore'}`;
+  // A flattened ELF dump is ELF again after --to-elf (makedumpfile -R).
+  else if (id.payload === 'elf') report.gdbCommand = `kdump-layer analyze ${input.source} --to-elf vmcore.elf && gdb vmlinux-${k.release ?? '<release>'} vmcore.elf`;
   return report;
 }
 
@@ -129,11 +134,21 @@ export async function analyzeDump(source: string, opts: AnalyzeOptions): Promise
     const vmlinux = findVmlinux(id, opts);
     report.vmlinux = vmlinux;
     let run;
+    // crash(8) reads flattened kdump-compressed dumps, not flattened ELF ones: those are
+    // restored first, into a private temporary directory ($TMPDIR), as large as the ELF dump.
+    const restored = id.format === 'flattened' && id.payload === 'elf' ? fs.mkdtempSync(path.join(os.tmpdir(), 'kdump-layer-elf-')) : undefined;
     try {
-      run = await runCrash(vmlinux.file, input.vmcore);
+      let vmcore = input.vmcore;
+      if (restored) {
+        vmcore = path.join(restored, 'vmcore');
+        restoreFlattened(input.vmcore, vmcore);
+      }
+      run = await runCrash(vmlinux.file, vmcore);
     } catch (e) {
       if (e instanceof ToolMissingError) throw new UserError(e.message, { hint: CRASH_INSTALL_HINT });
       throw e;
+    } finally {
+      if (restored) fs.rmSync(restored, { recursive: true, force: true });
     }
     let facts = parseCrashOutput(run.stdout, run.stderr);
     if (run.version) facts.crashVersion = run.version;

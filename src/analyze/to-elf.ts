@@ -4,23 +4,13 @@
  * such a dump gets a clear refusal naming the alternatives. Written beside the target and
  * renamed into place, so an interrupted conversion leaves nothing half-written.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { haveTool } from './crash.js';
 import { identify, withInput } from './analyze.js';
 import { identifyVmcore } from '../dump/vmcore.js';
-
-export const MAKEDUMPFILE_INSTALL_HINT = 'install makedumpfile: `apt-get install makedumpfile` (Debian/Ubuntu), `dnf install makedumpfile` (Fedora/RHEL)';
-
-function makedumpfile(args: string[], opts: { input?: number } = {}): void {
-  const r = spawnSync('makedumpfile', args, { encoding: 'utf8', stdio: [opts.input ?? 'ignore', 'pipe', 'pipe'] });
-  if (r.status !== 0) {
-    const msg = `${r.stderr}\n${r.stdout}`.trim().split('\n').slice(-6).join('\n  ');
-    throw new UserError(`makedumpfile ${args.join(' ')} failed (exit ${r.status}):\n  ${msg}`);
-  }
-}
+import { MAKEDUMPFILE_INSTALL_HINT, restoreFlattened } from './restore.js';
 
 export async function convertToElf(source: string, target: string, force: boolean): Promise<string> {
   if (fs.existsSync(target) && !force) throw new UserError('file exists; not overwritten', { where: target, hint: 'choose another --to-elf file, or add --force' });
@@ -38,16 +28,7 @@ export async function convertToElf(source: string, target: string, force: boolea
     const dir = path.dirname(path.resolve(target));
     const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.tmp`);
     try {
-      const fd = fs.openSync(input.vmcore, 'r');
-      // The ELF vmcore is all of the crashed kernel's memory (keys, passwords): makedumpfile
-      // creates it readable by its owner only, whatever the user's umask.
-      const umask = process.umask(0o077);
-      try {
-        makedumpfile(['-R', tmp], { input: fd });
-      } finally {
-        process.umask(umask);
-        fs.closeSync(fd);
-      }
+      restoreFlattened(input.vmcore, tmp);
       if (identifyVmcore(tmp).format !== 'elf') throw cannot();
       fs.renameSync(tmp, target);
     } finally {

@@ -78,6 +78,8 @@ export interface AnalyzeReport {
   };
   dump: {
     format: DumpFormat;
+    /** A flattened dump's content: what makedumpfile -R restores it to. */
+    payload?: 'kdump' | 'elf';
     compression?: Compression;
     bytes: number;
     dumpLevel?: number;

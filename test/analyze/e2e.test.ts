@@ -218,7 +218,7 @@ describe('analyze on real crash dumps @slow', function () {
     const mk = spawnSync('sh', ['-c', 'makedumpfile -F -l -d 31 --message-level 1 "$1" > "$2"', 'sh', path.join(flatDir, 'vmcore'), flat]);
     expect(mk.status, String(mk.stderr)).to.equal(0);
     const fl = JSON.parse(runCli(['analyze', flat, '--info', '--format', 'json']).stdout) as AnalyzeReport;
-    expect(fl.dump).to.include({ format: 'flattened', compression: 'lzo', dumpLevel: 31 });
+    expect(fl.dump).to.include({ format: 'flattened', payload: 'kdump', compression: 'lzo', dumpLevel: 31 });
     expect(fl.dump.incomplete).to.equal(undefined);
     expect(fl.kernel.buildId).to.equal(info.kernel.buildId);
     const fe = runCli(['analyze', flat, '--to-elf', elf]);

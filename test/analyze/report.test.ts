@@ -43,6 +43,17 @@ describe('analyze: reporters', () => {
     expect(renderSummaryHtml(s)).to.include('<li>x.tar.gz: corrupt</li>');
   });
 
+  it('a flattened dump is shown by what it holds, ELF or kdump-compressed, in every format', () => {
+    const flatElf = report('sysrq-a', { dump: { format: 'flattened', payload: 'elf', bytes: 144_769_584 } });
+    const flatKdump = report('sysrq-a', { dump: { format: 'flattened', payload: 'kdump', compression: 'lzo', bytes: 38_037_277, dumpLevel: 31 } });
+    expect(validate(JSON.parse(renderJson(flatElf))), JSON.stringify(validate.errors)).to.equal(true);
+    expect(renderText(flatElf)).to.match(/^ {2}dump +kdump-sysrq-a: flattened \(elf\), 138\.1 MiB/m);
+    expect(renderText(flatKdump)).to.match(/^ {2}dump +kdump-sysrq-a: flattened \(kdump-lzo\), 36\.3 MiB, dump level 31/m);
+    expect(renderText(oops)).to.match(/^ {2}dump +kdump-oops: kdump-lzo, /m);
+    expect(renderMarkdown(flatElf)).to.include('flattened (elf)');
+    expect(renderHtml(flatKdump)).to.include('flattened (kdump-lzo)');
+  });
+
   it('text: warnings first, then summary, backtrace, log, modules; same input, same bytes', () => {
     const text = renderText(incomplete);
     expect(text.split('\n')[0]).to.match(/^warning: incomplete vmcore/);

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { cliPath } from '../helpers/cli.js';
+import type { AnalyzeReport } from '../../src/analyze/types.js';
+import { ensureDebugVmlinux } from './analyze-dumps.js';
 import {
   buildInitramfs, crashToEnd, e2eDir, ensureKernel, extractFromDisk, Guest, makeDisk, runMarker, scenario, sh, writeDiskFile,
   type Initramfs, type Kernel,
@@ -277,5 +279,22 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
     expect(fs.readFileSync(elf).subarray(0, 5).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2]))).to.equal(true);
     sh('makedumpfile', ['--dump-dmesg', elf, path.join(x, 'restored-dmesg.txt')]);
     expect(fs.readFileSync(path.join(x, 'restored-dmesg.txt'), 'utf8')).to.include(marker);
+
+    // analyze with crash(8) and the kernel's debug vmlinux: the ELF archive as it is, and its
+    // flattened form, which crash cannot read itself (restored in a private temporary directory
+    // first, removed afterwards). Both give this crash's report.
+    const vmlinux = ensureDebugVmlinux(kernel).path;
+    const tmp = path.join(x, 'tmp');
+    fs.mkdirSync(tmp);
+    for (const [what, dump] of [['archive', path.join(out, 'core', entries[0])], ['flattened', flat]] as const) {
+      const r = spawnSync(process.execPath, [cliPath, 'analyze', dump, '--vmlinux', vmlinux, '--format', 'json'], { encoding: 'utf8', env: { ...process.env, TMPDIR: tmp } });
+      expect(r.status, `${what}: ${r.stderr}`).to.equal(0);
+      const rep = JSON.parse(r.stdout) as AnalyzeReport;
+      expect(rep.dump, what).to.deep.include(what === 'archive' ? { format: 'elf' } : { format: 'flattened', payload: 'elf' });
+      expect(rep.signature?.frames, what).to.include('sysrq_handle_crash');
+      expect(rep.crash?.panic, what).to.match(/sysrq triggered crash/);
+      expect(rep.crash?.log.join('\n'), what).to.include(marker);
+      expect(fs.readdirSync(tmp), `${what}: nothing left in TMPDIR`).to.deep.equal([]);
+    }
   });
 });

@@ -27,7 +27,9 @@ export function summaryRows(r: AnalyzeReport): [string, string][] {
   if (r.image.prettyName || r.image.buildId) rows.push(['image', [r.image.prettyName, r.image.buildId ? `(BUILD_ID ${r.image.buildId})` : ''].filter(Boolean).join(' ')]);
   if (c?.taint) rows.push(['taint', c.taint.flags.length ? c.taint.flags.map((f) => `${f.letter} (${f.meaning})`).join(', ') : 'not tainted']);
   const d = r.dump;
-  rows.push(['dump', `${r.input.name}: ${d.format}${d.compression ? `-${d.compression}` : ''}, ${mib(d.bytes)}${d.dumpLevel !== undefined ? `, dump level ${d.dumpLevel}` : ''}${r.kernel.pageSize ? `, page size ${r.kernel.pageSize}` : ''}; state ${r.input.state}`]);
+  // kdump-lzo, elf, flattened (kdump-lzo), flattened (elf): a flattened dump by what it holds.
+  const content = `${d.payload ?? d.format}${d.compression ? `-${d.compression}` : ''}`;
+  rows.push(['dump', `${r.input.name}: ${d.payload ? `${d.format} (${content})` : content}, ${mib(d.bytes)}${d.dumpLevel !== undefined ? `, dump level ${d.dumpLevel}` : ''}${r.kernel.pageSize ? `, page size ${r.kernel.pageSize}` : ''}; state ${r.input.state}`]);
   if (r.vmlinux) rows.push(['vmlinux', `${r.vmlinux.file} (${r.vmlinux.layout})`]);
   if (r.gdbCommand) rows.push(['gdb', r.gdbCommand]);
   return rows;
