@@ -28,3 +28,8 @@ export class UserError extends Error {
     return this.hint ? `${head}\n  hint: ${this.hint}` : head;
   }
 }
+
+/** An output file that exists and was not overwritten (no --force); `flag` names the option. */
+export function fileExists(file: string, flag: string): UserError {
+  return new UserError('file exists; not overwritten', { where: file, hint: `choose another ${flag}, or add --force` });
+}

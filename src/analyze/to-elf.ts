@@ -6,14 +6,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError, fileExists } from '../errors.js';
 import { haveTool } from './crash.js';
 import { identify, withInput } from './analyze.js';
 import { identifyVmcore } from '../dump/vmcore.js';
 import { MAKEDUMPFILE_INSTALL_HINT, restoreFlattened } from './restore.js';
+import { isExists, moveIntoPlace } from '../layer/write-atomic.js';
 
 export async function convertToElf(source: string, target: string, force: boolean): Promise<string> {
-  if (fs.existsSync(target) && !force) throw new UserError('file exists; not overwritten', { where: target, hint: 'choose another --to-elf file, or add --force' });
+  if (fs.existsSync(target) && !force) throw fileExists(target, '--to-elf file');
   if (!haveTool('makedumpfile')) throw new UserError('makedumpfile is not installed (needed for --to-elf)', { hint: MAKEDUMPFILE_INSTALL_HINT });
   return withInput(source, async (input) => {
     const id = identify(input);
@@ -30,7 +31,12 @@ export async function convertToElf(source: string, target: string, force: boolea
     try {
       restoreFlattened(input.vmcore, tmp);
       if (identifyVmcore(tmp).format !== 'elf') throw cannot();
-      fs.renameSync(tmp, target);
+      try {
+        moveIntoPlace(tmp, target, !force);
+      } catch (err) {
+        if (isExists(err)) throw fileExists(target, '--to-elf file');
+        throw err;
+      }
     } finally {
       fs.rmSync(tmp, { force: true });
     }

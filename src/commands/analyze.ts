@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Command } from './types.js';
-import { EXIT_CHECK_FAILED, EXIT_OK, UserError } from '../errors.js';
+import { EXIT_CHECK_FAILED, EXIT_OK, UserError, fileExists } from '../errors.js';
 
 export const ANALYZE_FORMATS = ['text', 'markdown', 'json', 'html'] as const;
 type AnalyzeFormat = (typeof ANALYZE_FORMATS)[number];
@@ -28,12 +28,21 @@ export const analyzeCommand: Command = {
     const output = args.output as string | undefined;
     const force = Boolean(args.force);
     const opts = { vmlinux: args.vmlinux as string | undefined, buildDir: args.buildDir as string | undefined };
-    if (output && fs.existsSync(output) && !force) throw new UserError('file exists; not overwritten', { where: output, hint: 'choose another --output, or add --force' });
+    if (output && fs.existsSync(output) && !force) throw fileExists(output, '--output');
     // Loaded here so other commands do not pay for analyze's modules.
     const a = await import('../analyze/analyze.js');
     const emit = async (text: string) => {
       // Owner only: a report carries the crashed kernel's log (addresses, process names, secrets it printed).
-      if (output) (await import('../layer/write-atomic.js')).writeAtomic(output, text, 0o600);
+      if (output) {
+        const w = await import('../layer/write-atomic.js');
+        try {
+          w.writeAtomic(output, text, 0o600, { noClobber: !force });
+        } catch (err) {
+          // Made while the dump was analyzed: kept, as at the start.
+          if (w.isExists(err)) throw fileExists(output, '--output');
+          throw err;
+        }
+      }
       else process.stdout.write(text);
     };
     // Node's own terminal detection, as validate does it (NO_COLOR, FORCE_COLOR, TERM=dumb), on a terminal only.

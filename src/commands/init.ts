@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Command } from './types.js';
-import { EXIT_OK, UserError } from '../errors.js';
+import { EXIT_OK, fileExists } from '../errors.js';
 
 export const init: Command = {
   command: 'init',
@@ -13,17 +13,20 @@ export const init: Command = {
       .example('$0 init --machine as5712', 'write kdump-layer.yml to edit'),
   run: async (args) => {
     // Loaded here, not at CLI start-up, so other commands do not pay for them.
-    const [{ starterConfig }, { writeAtomic }] = await Promise.all([import('../config/starter.js'), import('../layer/write-atomic.js')]);
+    const [{ starterConfig }, { isExists, writeAtomic }] = await Promise.all([import('../config/starter.js'), import('../layer/write-atomic.js')]);
     const text = starterConfig(args.machine as string);
     const out = args.out as string;
     if (out === '-') {
       process.stdout.write(text);
       return EXIT_OK;
     }
-    if (fs.existsSync(out) && !args.force) {
-      throw new UserError('file exists; not overwritten', { where: out, hint: 'choose another --out, or add --force' });
+    if (fs.existsSync(out) && !args.force) throw fileExists(out, '--out');
+    try {
+      writeAtomic(out, text, 0o644, { noClobber: !args.force });
+    } catch (err) {
+      if (isExists(err)) throw fileExists(out, '--out');
+      throw err;
     }
-    writeAtomic(out, text, 0o644);
     process.stdout.write(`wrote ${out}; generate with: kdump-layer generate --config ${out}\n`);
     return EXIT_OK;
   },
