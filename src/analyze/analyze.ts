@@ -12,7 +12,7 @@ import { DumpFormatError, identifyVmcore, type DumpIdentity } from '../dump/vmco
 import { buildDirCandidates, chooseVmlinux, distributionCandidates, readVmlinuxIdentity, rejectReason, type Candidate } from '../dump/vmlinux.js';
 import { CRASH_INSTALL_HINT, runCrash, ToolMissingError } from './crash.js';
 import { factsFromLog, parseCrashOutput } from './parse.js';
-import { restoreFlattened } from './restore.js';
+import { checkRoom, restoreFlattened } from './restore.js';
 import { crashSignature } from './signature.js';
 import type { AnalyzeReport } from './types.js';
 
@@ -140,6 +140,7 @@ export async function analyzeDump(source: string, opts: AnalyzeOptions): Promise
     try {
       let vmcore = input.vmcore;
       if (restored) {
+        checkRoom(input.vmcore, path.dirname(restored), 'set TMPDIR to a directory with room for it (it is removed after the analysis), or restore it yourself: kdump-layer analyze DUMP --to-elf FILE');
         vmcore = path.join(restored, 'vmcore');
         restoreFlattened(input.vmcore, vmcore);
       }

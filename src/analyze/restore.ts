@@ -8,6 +8,21 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { UserError } from '../errors.js';
 
+const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+
+/**
+ * Refuses, before makedumpfile starts, to restore a flattened dump into a directory whose file
+ * system has less room than the dump's size (what the restored file takes, within a little).
+ */
+export function checkRoom(flat: string, dir: string, hint: string): void {
+  const need = fs.statSync(flat).size;
+  const st = fs.statfsSync(dir);
+  const free = st.bavail * st.bsize;
+  if (free < need) {
+    throw new UserError(`${dir} has ${mib(free)} free, but restoring the flattened dump needs about ${mib(need)}`, { where: flat, hint });
+  }
+}
+
 export const MAKEDUMPFILE_INSTALL_HINT = 'install makedumpfile: `apt-get install makedumpfile` (Debian/Ubuntu), `dnf install makedumpfile` (Fedora/RHEL)';
 
 /**

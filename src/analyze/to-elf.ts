@@ -10,7 +10,7 @@ import { UserError, fileExists } from '../errors.js';
 import { haveTool } from './crash.js';
 import { identify, withInput } from './analyze.js';
 import { identifyVmcore } from '../dump/vmcore.js';
-import { MAKEDUMPFILE_INSTALL_HINT, restoreFlattened } from './restore.js';
+import { checkRoom, MAKEDUMPFILE_INSTALL_HINT, restoreFlattened } from './restore.js';
 import { isExists, moveIntoPlace } from '../layer/write-atomic.js';
 
 export async function convertToElf(source: string, target: string, force: boolean): Promise<string> {
@@ -28,6 +28,7 @@ export async function convertToElf(source: string, target: string, force: boolea
     // Flattened (makedumpfile -F): -R restores what was flattened; that is ELF when the device wrote -E -F.
     const dir = path.dirname(path.resolve(target));
     const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.tmp`);
+    checkRoom(input.vmcore, dir, 'choose a --to-elf file on a file system with room for it');
     try {
       restoreFlattened(input.vmcore, tmp);
       if (identifyVmcore(tmp).format !== 'elf') throw cannot();

@@ -296,5 +296,17 @@ describe('runtime end to end: a real kernel crashed under QEMU @slow', function 
       expect(rep.crash?.log.join('\n'), what).to.include(marker);
       expect(fs.readdirSync(tmp), `${what}: nothing left in TMPDIR`).to.deep.equal([]);
     }
+    // A TMPDIR too small for the restored dump: said before makedumpfile starts, nothing left.
+    sh('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', tmp]);
+    try {
+      const small = spawnSync(process.execPath, [cliPath, 'analyze', flat, '--vmlinux', vmlinux], { encoding: 'utf8', env: { ...process.env, TMPDIR: tmp } });
+      expect(small.status, small.stderr).to.equal(2);
+      const need = (fs.statSync(flat).size / 1048576).toFixed(1);
+      expect(small.stderr).to.include(`${tmp} has 1.0 MiB free, but restoring the flattened dump needs about ${need} MiB\n  hint: set TMPDIR to a directory with room`);
+      expect(small.stderr).not.to.match(/\n {4}at /);
+      expect(fs.readdirSync(tmp)).to.deep.equal([]);
+    } finally {
+      sh('umount', [tmp]);
+    }
   });
 });
