@@ -193,60 +193,65 @@ describe('remembered Kconfig compiler probes', () => {
     }
   });
 
-  it('a cold run, which builds conf too, identifies the toolchain once for make and conf @slow', async function () {
-    this.timeout(300_000);
-    const tree = linuxSource61();
-    const dir = tempDir();
-    const saved = process.env.CC;
-    const fragments = [{ file: 'seed.cfg', text: fs.readFileSync(path.join(repoRoot, 'test/fixtures/kconfig/seed.cfg'), 'utf8') }];
-    const plain = await resolveWithKernel({ tree, arch: 'x86_64', fragments, cacheDir: kconfigCache });
-    try {
-      const gcc = loggingGcc(dir);
-      process.env.CC = gcc.cc;
-      const cold = await resolveWithKernel({ tree, arch: 'x86_64', fragments, cacheDir: path.join(dir, 'cache') });
-      expect(fs.existsSync(path.join(dir, 'cache')), 'conf was built in the new cache').to.equal(true);
-      // -print-search-dirs is asked by kdump-layer alone (the Makefile and Kconfig never do).
-      expect(gcc.runs().filter((r) => r === '-print-search-dirs')).to.have.length(1);
-      expect(cold.text).to.equal(plain.text);
-    } finally {
-      if (saved === undefined) delete process.env.CC;
-      else process.env.CC = saved;
-      fs.rmSync(dir, { recursive: true, force: true });
+  describe('conf runs of a real 6.1 tree with a compiler that logs its runs', () => {
+    const seed = () => [{ file: 'seed.cfg', text: fs.readFileSync(path.join(repoRoot, 'test/fixtures/kconfig/seed.cfg'), 'utf8') }];
+    /** Runs fn with $CC set to a logging gcc in a new directory; restores $CC and removes the directory. */
+    async function withLoggingCc(fn: (dir: string, gcc: ReturnType<typeof loggingGcc>) => Promise<void>): Promise<void> {
+      const dir = tempDir();
+      const saved = process.env.CC;
+      try {
+        const gcc = loggingGcc(dir);
+        process.env.CC = gcc.cc;
+        await fn(dir, gcc);
+      } finally {
+        if (saved === undefined) delete process.env.CC;
+        else process.env.CC = saved;
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     }
-  });
 
-  it('a warm conf run asks the compiler only what it cannot remember, and resolves the same .config @slow', async function () {
-    this.timeout(300_000);
-    const tree = linuxSource61();
-    const dir = tempDir();
-    const saved = process.env.CC;
-    const fragments = [{ file: 'seed.cfg', text: fs.readFileSync(path.join(repoRoot, 'test/fixtures/kconfig/seed.cfg'), 'utf8') }];
-    const plain = await resolveWithKernel({ tree, arch: 'x86_64', fragments, cacheDir: kconfigCache });
-    const probes = path.join(builtConf(tree, 'x86_64', kconfigCache)!.objDir, 'probes');
-    const before = new Set(fs.readdirSync(probes));
-    try {
-      const gcc = loggingGcc(dir);
-      // Another $CC is another toolchain: its first run asks everything, the second what it cannot keep.
-      process.env.CC = gcc.cc;
-      const first = await resolveWithKernel({ tree, arch: 'x86_64', fragments, cacheDir: kconfigCache });
-      const asked = gcc.runs().length;
-      const second = await resolveWithKernel({ tree, arch: 'x86_64', fragments, cacheDir: kconfigCache });
-      expect(asked, 'the first run asks the compiler').to.be.greaterThan(50);
-      // Besides kdump-layer's own --version and -print-search-dirs, only the probe of
-      // scripts/tools-support-relr.sh (an object file under a mktemp name) is asked again.
-      const again = gcc.runs().slice(asked);
-      expect(again.slice(0, 2)).to.deep.equal(['--version', '-print-search-dirs']);
-      expect(again.slice(2), again.join('\n')).to.have.length(1);
-      expect(again[2]).to.match(/^-c -x c - -o \S+\.o$/);
-      expect(first.text).to.equal(plain.text);
-      expect(second.text).to.equal(plain.text);
-      expect(second.warnings).to.deep.equal(plain.warnings);
-    } finally {
-      if (saved === undefined) delete process.env.CC;
-      else process.env.CC = saved;
-      fs.rmSync(dir, { recursive: true, force: true });
-      // This run's compiler is gone with dir: so are its answers.
-      for (const d of fs.readdirSync(probes)) if (!before.has(d)) fs.rmSync(path.join(probes, d), { recursive: true, force: true });
-    }
+    it('a cold run, which builds conf too, identifies the toolchain once for make and conf @slow', async function () {
+      this.timeout(300_000);
+      const tree = linuxSource61();
+      const fragments = seed();
+      const plain = await resolveWithKernel({ tree, arch: 'x86_64', fragments, cacheDir: kconfigCache });
+      await withLoggingCc(async (dir, gcc) => {
+        const cold = await resolveWithKernel({ tree, arch: 'x86_64', fragments, cacheDir: path.join(dir, 'cache') });
+        expect(fs.existsSync(path.join(dir, 'cache')), 'conf was built in the new cache').to.equal(true);
+        // -print-search-dirs is asked by kdump-layer alone (the Makefile and Kconfig never do).
+        expect(gcc.runs().filter((r) => r === '-print-search-dirs')).to.have.length(1);
+        expect(cold.text).to.equal(plain.text);
+      });
+    });
+
+    it('a warm conf run asks the compiler only what it cannot remember, and resolves the same .config @slow', async function () {
+      this.timeout(300_000);
+      const tree = linuxSource61();
+      const fragments = seed();
+      const plain = await resolveWithKernel({ tree, arch: 'x86_64', fragments, cacheDir: kconfigCache });
+      const probes = path.join(builtConf(tree, 'x86_64', kconfigCache)!.objDir, 'probes');
+      const before = new Set(fs.readdirSync(probes));
+      try {
+        await withLoggingCc(async (_dir, gcc) => {
+          // Another $CC is another toolchain: its first run asks everything, the second what it cannot keep.
+          const first = await resolveWithKernel({ tree, arch: 'x86_64', fragments, cacheDir: kconfigCache });
+          const asked = gcc.runs().length;
+          const second = await resolveWithKernel({ tree, arch: 'x86_64', fragments, cacheDir: kconfigCache });
+          expect(asked, 'the first run asks the compiler').to.be.greaterThan(50);
+          // Besides kdump-layer's own --version and -print-search-dirs, only the probe of
+          // scripts/tools-support-relr.sh (an object file under a mktemp name) is asked again.
+          const again = gcc.runs().slice(asked);
+          expect(again.slice(0, 2)).to.deep.equal(['--version', '-print-search-dirs']);
+          expect(again.slice(2), again.join('\n')).to.have.length(1);
+          expect(again[2]).to.match(/^-c -x c - -o \S+\.o$/);
+          expect(first.text).to.equal(plain.text);
+          expect(second.text).to.equal(plain.text);
+          expect(second.warnings).to.deep.equal(plain.warnings);
+        });
+      } finally {
+        // This run's compiler is gone with its directory: so are its answers.
+        for (const d of fs.readdirSync(probes)) if (!before.has(d)) fs.rmSync(path.join(probes, d), { recursive: true, force: true });
+      }
+    });
   });
 });
