@@ -206,7 +206,8 @@ export async function runPull(args: Record<string, unknown>): Promise<number> {
   }
   const dest = String(args.dest);
   if (fs.existsSync(dest) && !fs.statSync(dest).isDirectory()) throw new UserError('--dest is not a directory', { where: dest });
-  fs.mkdirSync(dest, { recursive: true });
+  // Made for the owner only when pull makes it: the archives hold kernel memory (each is 0600 too).
+  fs.mkdirSync(dest, { recursive: true, mode: 0o700 });
 
   const ssh = openSsh(device, { port, identity: args.identity as string | undefined, knownHosts: args.knownHosts as string | undefined, connectTimeout: timeout });
   try {

@@ -61,6 +61,9 @@ describe('kdump-layer pull (real sshd on 127.0.0.1, real runtime on the device) 
     expect(r.stdout).to.match(/4 copied .* 0 already here/);
     expect(fs.readdirSync(dest).sort()).to.deep.equal([...names].sort());
     names.forEach((n, i) => expect(sha256(path.join(dest, n))).to.equal(sums[i]));
+    // Kernel memory: the copies and the directory pull made are the owner's alone, under umask 022 too.
+    names.forEach((n) => expect(fs.statSync(path.join(dest, n)).mode & 0o777, n).to.equal(0o600));
+    expect(fs.statSync(dest).mode & 0o777).to.equal(0o700);
     expect(listRows(dev, BUSYBOX).filter((x) => x.state === 'complete')).to.have.length(4);
 
     const again = runCli(['pull', 'root@127.0.0.1', '--dest', dest, ...common]);
