@@ -17,11 +17,15 @@ export interface Nginx {
   workerPids(): number[];
 }
 
+/** The password of user kdump under /kdump/private/. */
+export const PRIVATE_PASSWORD = 'dev-s3cret';
+
 export async function createNginx(dir: string): Promise<Nginx> {
   const port = await freePort();
   const www = path.join(dir, 'www');
   const store = path.join(www, 'kdump');
   for (const d of [store, path.join(dir, 'body'), path.join(dir, 'tmp')]) fs.mkdirSync(d, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'htpasswd'), `kdump:{PLAIN}${PRIVATE_PASSWORD}\n`);
   const conf = path.join(dir, 'nginx.conf');
   const tmp = path.join(dir, 'tmp');
   fs.writeFileSync(conf, `
@@ -44,6 +48,13 @@ http {
     root ${www};
     client_max_body_size 0;
     location /kdump/ {
+      dav_methods PUT;
+      dav_access user:rw;
+    }
+    # A collector that wants a password (user kdump, password in PRIVATE_PASSWORD).
+    location /kdump/private/ {
+      auth_basic "kdump";
+      auth_basic_user_file ${dir}/htpasswd;
       dav_methods PUT;
       dav_access user:rw;
     }

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '../helpers/cli.js';
-import { createNginx, type Nginx } from '../helpers/nginx.js';
+import { createNginx, PRIVATE_PASSWORD, type Nginx } from '../helpers/nginx.js';
 import { freePort, sh } from '../helpers/sshd.js';
 import { OPS_KDUMP, SHELLS } from '../runtime/shell.js';
 import { addArchive, listRows, makeDevice, origin, run, runAsync, sha256, type Device } from './device.js';
@@ -88,6 +88,38 @@ describe('ops-kdump upload over HTTP PUT (real nginx on 127.0.0.1) @slow', funct
       const record = fs.readFileSync(path.join(dev.core, '.ops-kdump-state', a), 'utf8');
       expect(record).to.include(`upload_remote=${nginx.url}/c${n}/${remote}?...`).and.not.include('s3cr3t');
       for (const cmd of [['list'], ['status']]) expect(run(dev, shell.argv, cmd).stdout).to.not.include('s3cr3t');
+    });
+  }
+
+  for (const shell of SHELLS) {
+    it(`${shell.name}: a collector that wants a password gets it from the device's own upload_http_config file, not from kdump.conf or a process argument`, () => {
+      const creds = path.join(t.dir, `curl-${shell.name}.conf`);
+      const { dev } = setup([`upload_http_config ${creds}`], `${nginx.url}/private/c${n + 1}`);
+      const store = path.join(nginx.store, 'private', `c${n}`);
+      fs.mkdirSync(store, { recursive: true });
+      const a = addArchive(dev, shell.argv, '20260107-000000', 150000);
+      // Not provisioned yet: the collector refuses, the archive stays pending with the reason.
+      run(dev, shell.argv, ['upload']);
+      expect(listRows(dev, shell.argv)[0].upload).to.match(/^failed:HTTP PUT failed: .*\b401\b/);
+      expect(fs.readdirSync(store)).to.deep.equal([]);
+      // Provisioned on the device (root only), as its ssh key would be.
+      fs.writeFileSync(creds, `user = "kdump:${PRIVATE_PASSWORD}"\n`, { mode: 0o600 });
+      const bin = path.join(dev.dir, 'bin');
+      const argvLog = path.join(dev.dir, 'curl-argv');
+      const realCurl = sh('sh', ['-c', 'command -v curl']).trim();
+      fs.mkdirSync(bin);
+      fs.writeFileSync(path.join(bin, 'curl'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${argvLog}'\nexec '${realCurl}' "$@"\n`, { mode: 0o755 });
+      dev.env.PATH = `${bin}:${process.env.PATH}`;
+      const { remote, stderr } = uploadLandsWhole(dev, shell.argv, store, a);
+      const argv = fs.readFileSync(argvLog, 'utf8').trim().split('\n');
+      expect(argv, 'PUT, HEAD and GET').to.have.length(3);
+      for (const l of argv) expect(l).to.not.include(PRIVATE_PASSWORD);
+      const requests = fs.readFileSync(path.join(nginx.dir, 'access.log'), 'utf8').split('\n').filter((l) => l.includes(remote));
+      for (const method of ['PUT', 'HEAD', 'GET']) {
+        expect(requests.some((l) => l.includes(` - kdump [`) && l.includes(`"${method} /kdump/private/c${n}/${remote} HTTP/1.1" 20`)), method).to.equal(true);
+      }
+      expect(stderr).to.not.include(PRIVATE_PASSWORD);
+      expect(fs.readFileSync(dev.conf, 'utf8')).to.not.include(PRIVATE_PASSWORD);
     });
   }
 
