@@ -17,7 +17,7 @@ import { UserError } from '../errors.js';
 import { unifiedDiff } from './diff.js';
 import type { PlannedFile } from './plan.js';
 import { acquireLock, hasDeadLock, sleepSync, waitForUnlocked } from './lock.js';
-import { LOCK_NAME, TXN_NAME, checkNameLengths, ensureDirs, inspect, isPlainRelPath, isReserved, readNoFollow, readNoFollowWithMode, symlinkError } from './safepath.js';
+import { LOCK_NAME, TXN_NAME, checkNameLengths, ensureDirs, inspect, isPlainRelPath, isReserved, readNoFollow, readNoFollowWithMode, symlinkError, under } from './safepath.js';
 import { fsyncPath } from './write-atomic.js';
 
 /** Where generate records what it wrote, so it can tell its files from the user's. */
@@ -257,16 +257,16 @@ function dropStaging(outDir: string): void {
 function rollForward(outDir: string, journal: Journal): void {
   const staged = path.join(outDir, TXN_NAME, STAGED);
   for (const rel of journal.writes) {
-    const src = path.join(staged, rel);
+    const src = under(staged, rel);
     if (!fs.existsSync(src)) continue; // moved already, before an interruption
     ensureDirs(outDir, path.posix.dirname(rel));
     inspect(outDir, rel); // no link or directory in the way, right before the rename
-    fs.renameSync(src, path.join(outDir, rel)); // rename replaces a file; it never follows a link at the target
+    fs.renameSync(src, under(outDir, rel)); // rename replaces a file; it never follows a link at the target
     step(`moved ${rel}`);
   }
   for (const { path: rel, mode } of journal.modes) {
     if (inspect(outDir, rel) === 'missing') continue;
-    const fd = fs.openSync(path.join(outDir, rel), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    const fd = fs.openSync(under(outDir, rel), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     try {
       fs.fchmodSync(fd, mode);
     } finally {
@@ -276,7 +276,7 @@ function rollForward(outDir: string, journal: Journal): void {
   }
   for (const rel of journal.removes) {
     if (inspect(outDir, rel) === 'file') {
-      fs.unlinkSync(path.join(outDir, rel)); // unlink removes a name; it never follows a link
+      fs.unlinkSync(under(outDir, rel)); // unlink removes a name; it never follows a link
       step(`removed ${rel}`);
     }
     removeEmptyParents(outDir, rel);
@@ -353,8 +353,9 @@ export function executeApply(plan: ApplyPlan, force: boolean): void {
     fs.mkdirSync(staged);
     step('staging created');
     for (const f of [...writes, ...(plan.manifestChanged ? [plan.manifest] : [])]) {
-      fs.mkdirSync(path.dirname(path.join(staged, f.path)), { recursive: true });
-      writeNew(path.join(staged, f.path), f.content, f.mode);
+      const dest = under(staged, f.path);
+      fs.mkdirSync(path.dirname(dest), { recursive: true });
+      writeNew(dest, f.content, f.mode);
       step(`staged ${f.path}`);
     }
     // Step 4: commit.
