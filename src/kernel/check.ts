@@ -513,12 +513,6 @@ export function checkType(type: SymbolType, v: KconfigValue, raw?: string):
   return undefined;
 }
 
-export function toMap(frag: ParsedFragment): Map<string, KconfigValue> {
-  const m = new Map<string, KconfigValue>();
-  for (const e of frag.entries) m.set(e.symbol, e.value);
-  return m;
-}
-
 /** The final config's values and their lines, by symbol, in one pass (last one wins). */
 function indexConfig(frag: ParsedFragment): { config: Map<string, KconfigValue>; configLines: Map<string, number> } {
   const config = new Map<string, KconfigValue>();
