@@ -14,6 +14,7 @@ import { CRASH_INSTALL_HINT, runCrash, ToolMissingError } from './crash.js';
 import { factsFromLog, parseCrashOutput } from './parse.js';
 import { checkRoom, restoreFlattened } from './restore.js';
 import { crashSignature } from './signature.js';
+import { shQuote } from '../pull/plan.js';
 import type { AnalyzeReport } from './types.js';
 
 export interface AnalyzeOptions {
@@ -85,9 +86,11 @@ export function infoReport(input: DumpInput, id: DumpIdentity): AnalyzeReport {
   if (os.BUILD_ID ?? input.metadata.os_BUILD_ID) report.image.buildId = os.BUILD_ID ?? input.metadata.os_BUILD_ID;
   const crashTime = id.crashTime ?? input.metadata.crash_time;
   if (crashTime) report.crashTime = crashTime;
-  if (id.format === 'elf') report.gdbCommand = `gdb vmlinux-${k.release ?? '<release>'} ${input.kind === 'vmcore' ? input.source : 'vmcore'}`;
+  // A command to paste: the dump's path quoted for the shell when it needs it.
+  const word = (p: string) => (/^[\w@%+=:,./-]+$/.test(p) ? p : shQuote(p));
+  if (id.format === 'elf') report.gdbCommand = `gdb vmlinux-${k.release ?? '<release>'} ${input.kind === 'vmcore' ? word(input.source) : 'vmcore'}`;
   // A flattened ELF dump is ELF again after --to-elf (makedumpfile -R).
-  else if (id.payload === 'elf') report.gdbCommand = `kdump-layer analyze ${input.source} --to-elf vmcore.elf && gdb vmlinux-${k.release ?? '<release>'} vmcore.elf`;
+  else if (id.payload === 'elf') report.gdbCommand = `kdump-layer analyze ${word(input.source)} --to-elf vmcore.elf && gdb vmlinux-${k.release ?? '<release>'} vmcore.elf`;
   return report;
 }
 

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseCrashOutput } from '../../src/analyze/parse.js';
 import { crashSignature } from '../../src/analyze/signature.js';
-import { groupBySignature, type AnalyzeSummary } from '../../src/analyze/analyze.js';
+import { groupBySignature, infoReport, type AnalyzeSummary } from '../../src/analyze/analyze.js';
+import type { DumpInput } from '../../src/dump/input.js';
 import { renderHtml, renderSummaryHtml } from '../../src/analyze/report/html.js';
 import { renderJson } from '../../src/analyze/report/json.js';
 import { renderMarkdown, renderSummaryMarkdown } from '../../src/analyze/report/markdown.js';
@@ -52,6 +53,15 @@ describe('analyze: reporters', () => {
     expect(renderText(oops)).to.match(/^ {2}dump +kdump-oops: kdump-lzo, /m);
     expect(renderMarkdown(flatElf)).to.include('flattened (elf)');
     expect(renderHtml(flatKdump)).to.include('flattened (kdump-lzo)');
+  });
+
+  it('the gdb line is a command to paste: an ELF dump as it is, a flattened ELF dump through --to-elf, paths quoted for the shell', () => {
+    const input = (source: string): DumpInput => ({ source, kind: 'vmcore', name: path.basename(source), vmcore: source, metadata: {}, osRelease: {}, state: 'unknown', close() {} });
+    const id = { bytes: 1, release: '6.1.0-57-amd64', vmcoreinfo: {} };
+    expect(infoReport(input('dumps/vmcore'), { ...id, file: 'dumps/vmcore', format: 'elf' }).gdbCommand).to.equal('gdb vmlinux-6.1.0-57-amd64 dumps/vmcore');
+    expect(infoReport(input("my dump's.flat"), { ...id, file: 'x', format: 'flattened', payload: 'elf' }).gdbCommand)
+      .to.equal("kdump-layer analyze 'my dump'\\''s.flat' --to-elf vmcore.elf && gdb vmlinux-6.1.0-57-amd64 vmcore.elf");
+    expect(infoReport(input('v.flat'), { ...id, file: 'x', format: 'flattened', payload: 'kdump', compression: 'lzo' }).gdbCommand).to.equal(undefined);
   });
 
   it('text: warnings first, then summary, backtrace, log, modules; same input, same bytes', () => {
