@@ -27,6 +27,20 @@ function uploadLandsWhole(dev: Device, shell: string[], store: string, a: string
   return { remote, stderr: r.stderr };
 }
 
+/**
+ * Puts a curl first on the device's PATH that notes its arguments (what ps shows every user)
+ * and then is the real curl; returns a function that reads the argument lines noted so far.
+ */
+function logCurlArgs(dev: Device): () => string[] {
+  const bin = path.join(dev.dir, 'bin');
+  const argvLog = path.join(dev.dir, 'curl-argv');
+  const realCurl = sh('sh', ['-c', 'command -v curl']).trim();
+  fs.mkdirSync(bin);
+  fs.writeFileSync(path.join(bin, 'curl'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${argvLog}'\nexec '${realCurl}' "$@"\n`, { mode: 0o755 });
+  dev.env.PATH = `${bin}:${process.env.PATH}`;
+  return () => fs.readFileSync(argvLog, 'utf8').trim().split('\n');
+}
+
 describe('ops-kdump upload over HTTP PUT (real nginx on 127.0.0.1) @slow', function () {
   this.timeout(120000);
   let t: { dir: string; cleanup: () => void };
@@ -68,15 +82,9 @@ describe('ops-kdump upload over HTTP PUT (real nginx on 127.0.0.1) @slow', funct
       const token = 'sv=2024-01-01&sig=s3cr3t%2Bsig';
       const { dev, store } = setup([], `${nginx.url}/c${n + 1}/{name}?${token}`);
       const a = addArchive(dev, shell.argv, '20260106-000000', 200000);
-      // curl as found on PATH notes its arguments (what ps shows every user), then is the real curl.
-      const bin = path.join(dev.dir, 'bin');
-      const argvLog = path.join(dev.dir, 'curl-argv');
-      const realCurl = sh('sh', ['-c', 'command -v curl']).trim();
-      fs.mkdirSync(bin);
-      fs.writeFileSync(path.join(bin, 'curl'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${argvLog}'\nexec '${realCurl}' "$@"\n`, { mode: 0o755 });
-      dev.env.PATH = `${bin}:${process.env.PATH}`;
+      const curlArgs = logCurlArgs(dev);
       const { remote, stderr } = uploadLandsWhole(dev, shell.argv, store, a);
-      const argv = fs.readFileSync(argvLog, 'utf8').trim().split('\n');
+      const argv = curlArgs();
       expect(argv, 'PUT, HEAD and GET').to.have.length(3);
       for (const l of argv) expect(l).to.not.include('s3cr3t').and.not.include(remote);
       // nginx's access log: each request carried the query string, on the archive's own URL.
@@ -104,14 +112,9 @@ describe('ops-kdump upload over HTTP PUT (real nginx on 127.0.0.1) @slow', funct
       expect(fs.readdirSync(store)).to.deep.equal([]);
       // Provisioned on the device (root only), as its ssh key would be.
       fs.writeFileSync(creds, `user = "kdump:${PRIVATE_PASSWORD}"\n`, { mode: 0o600 });
-      const bin = path.join(dev.dir, 'bin');
-      const argvLog = path.join(dev.dir, 'curl-argv');
-      const realCurl = sh('sh', ['-c', 'command -v curl']).trim();
-      fs.mkdirSync(bin);
-      fs.writeFileSync(path.join(bin, 'curl'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${argvLog}'\nexec '${realCurl}' "$@"\n`, { mode: 0o755 });
-      dev.env.PATH = `${bin}:${process.env.PATH}`;
+      const curlArgs = logCurlArgs(dev);
       const { remote, stderr } = uploadLandsWhole(dev, shell.argv, store, a);
-      const argv = fs.readFileSync(argvLog, 'utf8').trim().split('\n');
+      const argv = curlArgs();
       expect(argv, 'PUT, HEAD and GET').to.have.length(3);
       for (const l of argv) expect(l).to.not.include(PRIVATE_PASSWORD);
       const requests = fs.readFileSync(path.join(nginx.dir, 'access.log'), 'utf8').split('\n').filter((l) => l.includes(remote));
