@@ -194,6 +194,23 @@ describe('analyze on real crash dumps @slow', function () {
     expect(fs.existsSync(path.join(t.dir, 'x.elf'))).to.equal(false);
   });
 
+  it('crash(8) reads the flattened form of a kdump-compressed dump as it is: the same report as the archive gives', () => {
+    const dump = d.dumps[0];
+    const dir = path.join(t.dir, 'flat-crash');
+    fs.mkdirSync(dir);
+    spawnSync('tar', ['-xzf', dump.archive, '-C', dir, '--strip-components=1']);
+    const flat = path.join(dir, 'vmcore.flat');
+    const mk = spawnSync('sh', ['-c', 'makedumpfile -F -l -d 31 --message-level 1 "$1" > "$2"', 'sh', path.join(dir, 'vmcore'), flat]);
+    expect(mk.status, String(mk.stderr)).to.equal(0);
+    const r = runCli(['analyze', flat, '--vmlinux', d.vmlinux.path, '--format', 'json']);
+    expect(r.code, r.stderr).to.equal(0);
+    const rep = JSON.parse(r.stdout) as AnalyzeReport;
+    expect(validate(rep), JSON.stringify(validate.errors)).to.equal(true);
+    expect(rep.dump).to.include({ format: 'flattened', payload: 'kdump' });
+    expect(rep.signature?.hash).to.equal(byName.get(dump.name)!.signature!.hash);
+    expect(rep.crash?.log.join('\n')).to.include(dump.marker);
+  });
+
   it('--info reads the archive, its flattened form and a cut copy without vmlinux or crash; --to-elf refuses kdump-compressed input', () => {
     const archive = d.dumps[0].archive;
     const i = runCli(['analyze', archive, '--info', '--format', 'json']);
