@@ -7,8 +7,8 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { UserError } from '../errors.js';
+import { mib } from './report/shared.js';
 
-const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
 
 /**
  * Refuses, before makedumpfile starts, to restore a flattened dump into a directory whose file

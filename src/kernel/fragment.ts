@@ -155,6 +155,12 @@ const NOT_SET_EXACT = /^# CONFIG_([A-Za-z0-9_]+) is not set$/;
 /** A comment line without this (in any case) cannot look like a setting. */
 const NAMES_CONFIG = /config_/i;
 
+/** A comment line's text, kept for the setting below it (none for an empty comment). */
+function commentText(raw: string): string | undefined {
+  const text = raw.replace(/^#\s?/, '').trimEnd();
+  return text === '' ? undefined : text;
+}
+
 /** From this version conf_read_simple() wants `# CONFIG_X is not set` exactly (strcmp, was a prefix match). */
 const EXACT_NOT_SET_FROM = { major: 6, minor: 8 };
 
@@ -261,8 +267,7 @@ export function parseFragment(text: string, file: string, version?: { major: num
         pendingComment = undefined;
         return;
       }
-      const text = raw.replace(/^#\s?/, '').trimEnd();
-      pendingComment = text === '' ? undefined : text;
+      pendingComment = commentText(raw);
       return;
     }
 
@@ -342,8 +347,7 @@ export function parseFragment(text: string, file: string, version?: { major: num
           continue;
         }
         if (!NAMES_CONFIG.test(raw)) {
-          const text = raw.replace(/^#\s?/, '').trimEnd();
-          pendingComment = text === '' ? undefined : text;
+          pendingComment = commentText(raw);
           continue;
         }
       }

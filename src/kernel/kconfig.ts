@@ -769,10 +769,6 @@ function runAsync(cmd: string, args: string[], what: string, env: NodeJS.Process
   });
 }
 
-/**
- * The C compiler the kernel's Makefile would use ($CROSS_COMPILE gcc unless $CC names one), its
- * first --version line (CC_VERSION_TEXT), and the remembered Kconfig probes for it in objDir.
- */
 interface Toolchain {
   cross: string;
   cc: string;
@@ -780,6 +776,10 @@ interface Toolchain {
   probes: ProbeCache;
 }
 
+/**
+ * The C compiler the kernel's Makefile would use ($CROSS_COMPILE gcc unless $CC names one), its
+ * first --version line (CC_VERSION_TEXT), and the remembered Kconfig probes for it in objDir.
+ */
 function toolchain(objDir: string): Toolchain {
   const cross = process.env.CROSS_COMPILE ?? '';
   const cc = process.env.CC ?? `${cross}gcc`;

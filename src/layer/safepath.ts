@@ -36,7 +36,6 @@ export function isReserved(rel: string): boolean {
   return top === TXN_NAME || top.startsWith(LOCK_NAME);
 }
 
-/** Refuses a generated path the file system cannot hold (a too-long name), before anything is written. */
 /**
  * dir/rel for a plain relative path (isPlainRelPath: no '.', '..' or empty parts): what
  * path.join gives, without its normalizing, which a run would otherwise do for every layer
@@ -46,6 +45,7 @@ export function under(dir: string, rel: string): string {
   return dir.endsWith('/') ? `${dir}${rel}` : `${dir}/${rel}`;
 }
 
+/** Refuses a generated path the file system cannot hold (a too-long name), before anything is written. */
 export function checkNameLengths(outDir: string, rel: string): void {
   for (const part of rel.split('/')) {
     const n = Buffer.byteLength(part);
@@ -157,11 +157,10 @@ export function symlinkError(outDir: string, rel: string): UserError {
  */
 export function inspect(outDir: string, rel: string): 'missing' | 'file' {
   const parts = rel.split('/');
-  // rel is a plain relative path (no '.', '..' or empty parts): joining by hand is path.join.
-  let cur = outDir.endsWith('/') ? outDir.slice(0, -1) : outDir;
+  let cur = outDir;
   const shown = (i: number) => parts.slice(0, i + 1).join('/');
   for (let i = 0; i < parts.length; i++) {
-    cur = `${cur}/${parts[i]}`;
+    cur = under(cur, parts[i]);
     const st = lstatOrNull(cur);
     if (st === null) return 'missing';
     if (st.isSymbolicLink()) throw symlinkError(outDir, shown(i));
