@@ -481,6 +481,60 @@ dmesg no
         expect(saved.stdout.trim(), 'save refuses the same path').to.equal('rc=1');
       });
 
+      it('`test` checks the upload client and the key or credentials it reads: present, root only', function () {
+        fs.mkdirSync(path.join(t.dir, 'boot'));
+        fs.writeFileSync(path.join(t.dir, 'boot/bzImage-6.1.0-test'), '');
+        const sc = path.join(t.dir, 'sysconfig');
+        fs.writeFileSync(sc, `KDUMP_BOOTDIR="${t.dir}/boot"\nKDUMP_KERNELVER="6.1.0-test"\n`);
+        const f = path.join(t.dir, 'k.conf');
+        const key = path.join(t.dir, 'upload_key');
+        const pinned = path.join(t.dir, 'known_hosts');
+        const creds = path.join(t.dir, 'curl.conf');
+        const ca = path.join(t.dir, 'ca.pem');
+        const run = (upload: string) => {
+          fs.writeFileSync(f, `path ${t.dir}/core\nmin_free_mb 1\ncore_collector makedumpfile -l -d 31\n${upload}`);
+          const r = piece(shell.argv, 'main test', { KDUMP_SYS: sysWith('134217728', '1'), KDUMP_CONF: f, KDUMP_SYSCONFIG: sc });
+          return { code: r.code, upload: r.stdout.trim().split('\n').slice(8), out: r.stdout + r.stderr };
+        };
+        const ssh = `upload_target ssh://kdump@127.0.0.1/srv/kdump\nupload_key ${key}\nupload_known_hosts ${pinned}\n`;
+        const missing = run(ssh);
+        expect(missing.code).to.equal(1);
+        expect(missing.upload).to.deep.equal([
+          'PASS  upload client ssh found',
+          `FAIL  upload key ${key} readable by root only: missing or unreadable`,
+          `FAIL  collector's host keys pinned in ${pinned}`,
+        ]);
+        fs.writeFileSync(key, 'key\n', { mode: 0o644 });
+        fs.chmodSync(key, 0o644);
+        fs.writeFileSync(pinned, '127.0.0.1 ssh-ed25519 AAAA\n');
+        expect(run(ssh).upload[1]).to.equal(`FAIL  upload key ${key} readable by root only: open to group or others (-rw-r--r--): chmod 600 ${key}`);
+        fs.chmodSync(key, 0o600);
+        const good = run(ssh);
+        expect(good.code, good.out).to.equal(0);
+        expect(good.upload).to.deep.equal(['PASS  upload client ssh found', `PASS  upload key ${key} readable by root only`, `PASS  collector's host keys pinned in ${pinned}`]);
+        expect(run(`${ssh}upload_client dropbear\n`).upload[0]).to.equal('PASS  upload client dbclient found');
+
+        const http = `upload_target https://collector.example/dumps/\nupload_http_config ${creds}\n`;
+        const none = run(http);
+        expect(none.code, none.out).to.equal(0);
+        expect(none.upload).to.deep.equal(['PASS  upload client curl found', `NOTE  no upload credentials: ${creds} absent, uploads are sent without`]);
+        fs.writeFileSync(creds, 'user = "dev:secret"\n');
+        fs.chmodSync(creds, 0o640);
+        const open = run(http);
+        expect(open.code).to.equal(1);
+        expect(open.upload[1]).to.equal(`FAIL  upload credentials ${creds} readable by root only: open to group or others (-rw-r-----): chmod 600 ${creds}`);
+        fs.chmodSync(creds, 0o600);
+        expect(run(http).upload).to.deep.equal(['PASS  upload client curl found', `PASS  upload credentials ${creds} readable by root only`]);
+        expect(run(`${http}upload_ca ${ca}\n`).upload[1]).to.equal(`FAIL  CA file ${ca} readable`);
+        // The secret itself is never printed.
+        expect(open.out).not.to.include('secret');
+
+        // Owned by another user: that user can read it, whatever the mode.
+        if (process.getuid?.() !== 0) return this.skip();
+        fs.chownSync(creds, 12345, 12345);
+        expect(run(http).upload[1]).to.equal(`FAIL  upload credentials ${creds} readable by root only: owned by uid 12345, not 0: chown 0 ${creds}`);
+      });
+
       it('status -m reports loaded, reserved size, the last crash and the last dump; exit 3 when not loaded', () => {
         const f = path.join(t.dir, 'k.conf');
         const core = path.join(t.dir, 'core');
