@@ -9,7 +9,6 @@ import fs from 'node:fs';
 import { UserError } from '../errors.js';
 import { mib } from './report/shared.js';
 
-
 /**
  * Refuses, before makedumpfile starts, to restore a flattened dump into a directory whose file
  * system has less room than the dump's size (what the restored file takes, within a little).

@@ -97,7 +97,7 @@ describe('analyze on real crash dumps @slow', function () {
   it('sysrq crashes: sysrq_handle_crash in the backtrace, the crash in the log tail, the run\'s marker in the saved log, kernel and image identity', () => {
     for (const name of ['sysrq-a', 'sysrq-b']) {
       const r = byName.get(name)!;
-      const marker = d.dumps.find((x) => x.name === name)!.marker;
+      const dump = d.dumps.find((x) => x.name === name)!;
       expect(r.input.state).to.equal('complete');
       expect(r.dump).to.include({ format: 'kdump', compression: 'lzo', dumpLevel: 31 });
       expect(r.kernel.release).to.equal(d.kernel.release);
@@ -109,7 +109,7 @@ describe('analyze on real crash dumps @slow', function () {
       // The report keeps the log's last 50 lines; the run's marker, printed before the crash,
       // can fall out of them: that this dump is this run's is read from its saved kernel log.
       expect(r.crash?.log.join('\n')).to.include('sysrq: Trigger a crash');
-      expect(savedDmesg(d.dumps.find((x) => x.name === name)!.archive)).to.include(marker).and.include('sysrq: Trigger a crash');
+      expect(savedDmesg(dump.archive)).to.include(dump.marker).and.include('sysrq: Trigger a crash');
       expect(r.crash?.taint?.flags).to.deep.equal([]);
       expect(r.warnings).to.deep.equal([]);
     }
@@ -192,6 +192,8 @@ describe('analyze on real crash dumps @slow', function () {
     expect(rep.warnings[0]).to.match(/^incomplete dump: /);
     expect(rep.warnings[1]).to.match(/^incomplete vmcore: /);
     expect(rep.signature?.hash).to.equal(byName.get('sysrq-a')!.signature!.hash);
+    // The whole kernel log is read from the cut vmcore: the same tail as the whole dump's.
+    expect(rep.crash?.log).to.deep.equal(byName.get('sysrq-a')!.crash!.log);
     expect(rep.crash?.log.join('\n')).to.include('sysrq: Trigger a crash');
     expect(fs.readFileSync(path.join(inc, 'dmesg.txt'), 'utf8')).to.include(sysrq.marker);
     expect(renderText(rep).split('\n')[0]).to.match(/^warning: incomplete dump/);
