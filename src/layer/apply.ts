@@ -256,11 +256,12 @@ function dropStaging(outDir: string): void {
 /** Steps 5: moves a committed transaction's files into place. Idempotent: a re-run skips what is done. */
 function rollForward(outDir: string, journal: Journal): void {
   const staged = path.join(outDir, TXN_NAME, STAGED);
+  const checked = new Set<string>(); // the layer's directories made or checked by this run
   for (const rel of journal.writes) {
     const src = under(staged, rel);
     if (!fs.existsSync(src)) continue; // moved already, before an interruption
-    ensureDirs(outDir, path.posix.dirname(rel));
-    inspect(outDir, rel); // no link or directory in the way, right before the rename
+    ensureDirs(outDir, path.posix.dirname(rel), checked);
+    inspect(outDir, rel, checked); // no link or directory in the way, right before the rename
     fs.renameSync(src, under(outDir, rel)); // rename replaces a file; it never follows a link at the target
     step(`moved ${rel}`);
   }
@@ -287,7 +288,31 @@ function rollForward(outDir: string, journal: Journal): void {
     fs.renameSync(manifest, path.join(outDir, MANIFEST));
     step('moved the manifest');
   }
-  dropStaging(outDir);
+  removeStaging(outDir, journal);
+}
+
+/**
+ * The end of step 5: the staging area now holds its journal and emptied directories, removed one
+ * by one (deepest first) rather than as a tree, which took a whole run's roll-forward again in
+ * CPU. Anything else in it (an interrupted removal, a file that should not be there) leaves the
+ * removal to dropStaging.
+ */
+function removeStaging(outDir: string, journal: Journal): void {
+  const txn = path.join(outDir, TXN_NAME);
+  const staged = path.join(txn, STAGED);
+  const dirs = new Set<string>();
+  for (const rel of journal.writes) {
+    for (let d = path.posix.dirname(rel); d !== '.'; d = path.posix.dirname(d)) dirs.add(d);
+  }
+  try {
+    // A directory's path is longer than its parent's: longest first empties each before its parent.
+    for (const d of [...dirs].sort((a, b) => b.length - a.length)) fs.rmdirSync(under(staged, d));
+    fs.rmdirSync(staged);
+    fs.unlinkSync(path.join(txn, JOURNAL));
+    fs.rmdirSync(txn);
+  } catch {
+    dropStaging(outDir);
+  }
 }
 
 function readJournal(outDir: string): Journal | null {
@@ -352,9 +377,12 @@ export function executeApply(plan: ApplyPlan, force: boolean): void {
     fs.mkdirSync(txn, 0o700);
     fs.mkdirSync(staged);
     step('staging created');
+    const made = new Set<string>();
     for (const f of [...writes, ...(plan.manifestChanged ? [plan.manifest] : [])]) {
       const dest = under(staged, f.path);
-      fs.mkdirSync(path.dirname(dest), { recursive: true });
+      const dir = path.dirname(dest);
+      if (!made.has(dir)) fs.mkdirSync(dir, { recursive: true });
+      made.add(dir);
       writeNew(dest, f.content, f.mode);
       step(`staged ${f.path}`);
     }

@@ -154,12 +154,16 @@ export function symlinkError(outDir: string, rel: string): UserError {
  * What is at outDir/rel, checking every component with lstat: 'missing' (the path or a parent
  * is absent), 'file' (a regular file). Throws a UserError for a symbolic link anywhere on the
  * way, a non-directory where a directory must be, or a directory/special file at the end.
+ * Directories in `checked` (layer-relative, from ensureDirs in the same run) are not checked again.
  */
-export function inspect(outDir: string, rel: string): 'missing' | 'file' {
+export function inspect(outDir: string, rel: string, checked?: ReadonlySet<string>): 'missing' | 'file' {
   const parts = rel.split('/');
   let cur = outDir;
   const shown = (i: number) => parts.slice(0, i + 1).join('/');
-  for (let i = 0; i < parts.length; i++) {
+  const slash = rel.lastIndexOf('/');
+  const start = slash > 0 && checked?.has(rel.slice(0, slash)) ? parts.length - 1 : 0;
+  if (start > 0) cur = under(outDir, rel.slice(0, slash));
+  for (let i = start; i < parts.length; i++) {
     cur = under(cur, parts[i]);
     const st = lstatOrNull(cur);
     if (st === null) return 'missing';
@@ -204,24 +208,32 @@ export function readNoFollowWithMode(outDir: string, rel: string): { data: Buffe
   }
 }
 
-/** Creates the directories of outDir/relDir one by one, refusing links and files on the way. */
-export function ensureDirs(outDir: string, relDir: string): void {
-  if (relDir === '.' || relDir === '') return;
+/**
+ * Creates the directories of outDir/relDir one by one, refusing links and files on the way.
+ * `checked` (optional) collects the directories checked or made, so that a run writing many files
+ * checks each directory once: those already in it are not checked again.
+ */
+export function ensureDirs(outDir: string, relDir: string, checked?: Set<string>): void {
+  if (relDir === '.' || relDir === '' || checked?.has(relDir)) return;
   let cur = outDir;
   const parts = relDir.split('/');
   for (let i = 0; i < parts.length; i++) {
     cur = under(cur, parts[i]);
+    const rel = parts.slice(0, i + 1).join('/');
+    if (checked?.has(rel)) continue;
     const st = lstatOrNull(cur);
     if (st === null) {
       try {
         fs.mkdirSync(cur, 0o755);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        if (!fs.lstatSync(cur).isDirectory()) throw symlinkError(outDir, parts.slice(0, i + 1).join('/'));
+        if (!fs.lstatSync(cur).isDirectory()) throw symlinkError(outDir, rel);
       }
-      continue;
+    } else if (st.isSymbolicLink()) {
+      throw symlinkError(outDir, rel);
+    } else if (!st.isDirectory()) {
+      throw new UserError(`${rel} is a file where generate needs a directory`, { where: outDir, hint: 'move it away' });
     }
-    if (st.isSymbolicLink()) throw symlinkError(outDir, parts.slice(0, i + 1).join('/'));
-    if (!st.isDirectory()) throw new UserError(`${parts.slice(0, i + 1).join('/')} is a file where generate needs a directory`, { where: outDir, hint: 'move it away' });
+    checked?.add(rel);
   }
 }

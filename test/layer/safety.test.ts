@@ -182,6 +182,19 @@ describe('generate keeps to its layer directory', function () {
     expect(run('generate', '--config', 'a.yml', '--check').code).to.equal(0);
   });
 
+  it('a committed update whose staging area holds more than its files is completed, and the staging area removed whole', () => {
+    expect(run('generate', '--config', 'a.yml').code).to.equal(0);
+    const before = snapshot(layer());
+    const txn = path.join(layer(), '.kdump-layer-txn');
+    fs.mkdirSync(path.join(txn, 'files/conf'), { recursive: true });
+    fs.writeFileSync(path.join(txn, 'files/conf/stray.txt'), 'not staged by generate\n');
+    fs.writeFileSync(path.join(txn, 'journal.json'), '{"version":1,"writes":[],"modes":[],"removes":[]}\n');
+    const r = run('generate', '--config', 'a.yml');
+    expect(r.code, r.stderr).to.equal(0);
+    expect(fs.existsSync(txn)).to.equal(false);
+    expect(snapshot(layer())).to.deep.equal(before);
+  });
+
   it('a damaged journal (or one naming a path outside the layer) stops the run with exit 2, touching nothing', () => {
     expect(run('generate', '--config', 'a.yml').code).to.equal(0);
     const victim = path.join(t.dir, 'victim.txt');
