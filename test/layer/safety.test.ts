@@ -195,6 +195,26 @@ describe('generate keeps to its layer directory', function () {
     expect(snapshot(layer())).to.deep.equal(before);
   });
 
+  it('a committed update whose staging area leads out of the layer through a link stops with exit 2, moving and removing nothing', () => {
+    expect(run('generate', '--config', 'a.yml').code).to.equal(0);
+    // Outside the layer: a directory holding a file named like a staged one, and an empty directory.
+    const outside = path.join(t.dir, 'outside');
+    fs.mkdirSync(path.join(outside, 'empty'), { recursive: true });
+    fs.writeFileSync(path.join(outside, 'layer.conf'), 'not the layer\'s\n');
+    const txn = path.join(layer(), '.kdump-layer-txn');
+    fs.mkdirSync(path.join(txn, 'files'), { recursive: true });
+    fs.symlinkSync(outside, path.join(txn, 'files/conf'));
+    fs.writeFileSync(path.join(txn, 'journal.json'), '{"version":1,"writes":["conf/layer.conf","conf/empty/x"],"modes":[],"removes":[]}\n');
+    const before = snapshot(t.dir);
+    const r = run('generate', '--config', 'a.yml');
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.include('the staging area of an interrupted generate is damaged: .kdump-layer-txn/files/conf is a symbolic link');
+    noTrace(r.stderr);
+    expect(snapshot(t.dir)).to.deep.equal(before);
+    expect(fs.readFileSync(path.join(outside, 'layer.conf'), 'utf8')).to.equal('not the layer\'s\n');
+    expect(fs.existsSync(path.join(outside, 'empty'))).to.equal(true);
+  });
+
   it('a damaged journal (or one naming a path outside the layer) stops the run with exit 2, touching nothing', () => {
     expect(run('generate', '--config', 'a.yml').code).to.equal(0);
     const victim = path.join(t.dir, 'victim.txt');
