@@ -246,7 +246,8 @@ export function evaluate(input: EvaluateInput): Evaluation {
       }
     }
     if (config && !invalid) {
-      const have = config.get(symbol)?.value;
+      const found = config.get(symbol);
+      const have = found?.value;
       const inEffect = have ? valuesEqual(have, e.value) : e.value.kind === 'n';
       if (!inEffect) {
         const look = lookupSymbol(symbol, input.arch, input.version);
@@ -257,7 +258,7 @@ export function evaluate(input: EvaluateInput): Evaluation {
         const cfgFile = input.config!.file;
         out.push({
           class: 'not-in-effect', check: 'not-in-effect', severity: 'error', file: e.file, line: e.line, symbol, requested: asked,
-          effective: have ? `${formatEntryLine(symbol, have)} (${cfgFile}:${config.get(symbol)!.line})` : `CONFIG_${symbol} absent from ${cfgFile} (not visible: its dependencies are not met, or it does not exist)`,
+          effective: have ? `${formatEntryLine(symbol, have)} (${cfgFile}:${found!.line})` : `CONFIG_${symbol} absent from ${cfgFile} (not visible: its dependencies are not met, or it does not exist)`,
           message: `the requested value did not reach the final config${cause ? `: ${cause.message}` : factNote ? `: ${factNote}` : have ? `, which has ${formatValue(have)}` : ''}`,
           fix: cause?.fix || (look.known && look.exists && look.fact.fix) || (look.known && !look.exists && look.fix) || treeFix ||
             (have

@@ -294,7 +294,7 @@ function rollForward(outDir: string, journal: Journal): void {
 
 /**
  * The staging area's directories a journal's files lie in (layer-relative, every parent listed,
- * deepest first), each checked with lstat to be a real directory (or absent): the roll-forward
+ * parents first), each checked with lstat to be a real directory (or absent): the roll-forward
  * moves files out of them and removes them, and a link among them would lead both elsewhere.
  */
 function stagingDirs(outDir: string, journal: Journal): string[] {
@@ -302,10 +302,11 @@ function stagingDirs(outDir: string, journal: Journal): string[] {
   for (const rel of journal.writes) {
     for (let d = path.posix.dirname(rel); d !== '.'; d = path.posix.dirname(d)) dirs.add(d);
   }
-  // A directory's path is longer than its parent's: longest first lists each before its parent.
-  const list = [...dirs].sort((a, b) => b.length - a.length);
+  // A directory's path is longer than its parent's: shortest first lists each after its parent,
+  // so a file in the way is named as such.
+  const list = [...dirs].sort((a, b) => a.length - b.length);
   const staged = path.join(outDir, TXN_NAME, STAGED);
-  for (const d of ['', ...[...list].reverse()]) { // parents first: a file in the way is named as such
+  for (const d of ['', ...list]) {
     const st = fs.lstatSync(d ? under(staged, d) : staged, { throwIfNoEntry: false });
     if (st && !st.isDirectory()) {
       throw new UserError(`the staging area of an interrupted generate is damaged: ${TXN_NAME}/${STAGED}${d ? `/${d}` : ''} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}`, {
@@ -327,7 +328,7 @@ function removeStaging(outDir: string, stagedDirs: string[]): void {
   const txn = path.join(outDir, TXN_NAME);
   const staged = path.join(txn, STAGED);
   try {
-    for (const d of stagedDirs) fs.rmdirSync(under(staged, d));
+    for (const d of [...stagedDirs].reverse()) fs.rmdirSync(under(staged, d));
     fs.rmdirSync(staged);
     fs.unlinkSync(path.join(txn, JOURNAL));
     fs.rmdirSync(txn);
